@@ -1,0 +1,163 @@
+"""Agent: one model with a role, streaming exactly as the swarms seed describes.
+
+``agent.run(task)`` returns the text; ``streaming_on=True`` sends each token
+to ``streaming_callback`` as a ``str``; ``stream=True`` sends detailed dicts;
+``print_on`` shows the stream (a live panel in a notebook, the terminal
+otherwise). ``agent.stream(task)`` returns the ``Run`` itself, and
+``await agent.arun(task)`` runs on the caller's loop.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from . import _validate as check
+from ._engine import Plan, Turn, execute
+from .callbacks import LOOP_SEPARATOR, DetailedCallback, TokenCallback
+from .display import attach_output
+from .errors import AgentError
+from .models import Provider, resolve
+from .run import Run, Sink
+
+__all__ = ["DEFAULT_MODEL", "Agent"]
+
+DEFAULT_MODEL = "sim/gpt-4o-mini"
+"""Offline by default: no key is needed to learn. Any litellm model name works too."""
+
+logger = logging.getLogger("nbswarm")
+
+
+class Agent:
+    """An LLM agent with the swarms ``Agent`` arguments that concern streaming."""
+
+    def __init__(
+        self,
+        agent_name: str = "Agent",
+        description: str = "",
+        system_prompt: str = "",
+        model_name: str = DEFAULT_MODEL,
+        max_loops: int = 1,
+        max_tokens: int = 4096,
+        temperature: float = 0.5,
+        streaming_on: bool = False,
+        stream: bool = False,
+        print_on: bool = True,
+        verbose: bool = False,
+        llm_base_url: str | None = None,
+        llm_api_key: str | None = None,
+        streaming_callback: Callable[..., Any] | None = None,
+        interactive: bool = False,
+        *,
+        provider: Provider | None = None,
+        seed: int | None = None,
+    ) -> None:
+        where = f"Agent({agent_name!r})" if isinstance(agent_name, str) else "Agent"
+        self.agent_name = check.text("agent_name", agent_name, where, allow_empty=False)
+        self.description = check.text("description", description, where)
+        self.system_prompt = check.text("system_prompt", system_prompt or "", where)
+        self.model_name = check.text("model_name", model_name, where, allow_empty=False)
+        self.max_loops = check.positive_int("max_loops", max_loops, where)
+        self.max_tokens = check.positive_int("max_tokens", max_tokens, where)
+        self.temperature = check.number("temperature", temperature, where, low=0.0, high=2.0)
+        self.streaming_on = bool(streaming_on)
+        self.stream_detailed = bool(stream)
+        self.print_on = bool(print_on)
+        self.verbose = bool(verbose)
+        self.llm_base_url = check.optional_text("llm_base_url", llm_base_url, where)
+        self.llm_api_key = check.optional_text("llm_api_key", llm_api_key, where)
+        self.streaming_callback = check.callback("streaming_callback", streaming_callback, where)
+        self.interactive = bool(interactive)  # accepted for swarms compatibility; nbswarm never prompts
+        if provider is not None and not callable(getattr(provider, "stream", None)):
+            raise check.InvalidArgument(f"{where}: provider must have an async stream(request) method")
+        self.provider = provider
+        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
+            raise check.InvalidArgument(f"{where}: seed must be an integer or None, got {seed!r}")
+        self.seed = seed
+
+    def __repr__(self) -> str:
+        return f"Agent(agent_name={self.agent_name!r}, model_name={self.model_name!r})"
+
+    # -- running -------------------------------------------------------------
+
+    def run(
+        self, task: str, streaming_callback: Callable[..., Any] | None = None, *, recorder: Sink | None = None
+    ) -> str:
+        """Run the task and return the complete text (works inside a running notebook loop).
+
+        Raises ``AgentError`` (with the partial text and the run) if the model failed.
+        """
+        run = self.stream(task, streaming_callback, recorder=recorder)
+        return self._checked(run, run.result())
+
+    async def arun(
+        self, task: str, streaming_callback: Callable[..., Any] | None = None, *, recorder: Sink | None = None
+    ) -> str:
+        """``run`` for ``await``: the agent streams on the caller's event loop."""
+        run = self.stream(task, streaming_callback, recorder=recorder)
+        return self._checked(run, await run)
+
+    def stream(
+        self, task: str, streaming_callback: Callable[..., Any] | None = None, *, recorder: Sink | None = None
+    ) -> Run:
+        """The Run of this task, not yet started: iterate it, await it, or call ``result()``."""
+        check.text("task", task, f"{self.agent_name}.run", allow_empty=False)
+        callback = check.callback("streaming_callback", streaming_callback, f"{self.agent_name}.run")
+        plan = Plan(
+            name=self.agent_name,
+            swarm_type="Agent",
+            steps=[[self]],
+            max_loops=self.max_loops,
+            description=self.description,
+            final_output=_joined_turns,
+        )
+
+        async def body(run: Run) -> None:
+            await execute(run, plan, task)
+
+        run = Run(body)
+        if recorder is not None:
+            run.add_sink(recorder)
+        callback = callback or self.streaming_callback
+        if callback is not None:
+            run.add_sink(self.callback_sink(callback, separate_loops=True))
+        elif self.print_on:  # a callback overrides the default printing, as in swarms
+            attach_output(run, {self.agent_name: self.max_loops}, live=self.streaming_on or self.stream_detailed)
+        if self.verbose:
+            run.add_sink(_log_event)
+        return run
+
+    def callback_sink(self, callback: Callable[..., Any], *, separate_loops: bool = False) -> Sink:
+        """This agent's callback as a sink: dicts if ``stream=True`` (detailed), else tokens."""
+        if self.stream_detailed:
+            return DetailedCallback(callback, self.agent_name)
+        return TokenCallback(callback, self.agent_name, separate_loops=separate_loops)
+
+    def _provider(self) -> tuple[Provider, str]:
+        """Resolved per turn, so ``nbswarm.simulate()`` applies to agents made before it."""
+        if self.provider is not None:
+            return self.provider, self.model_name.removeprefix("sim/")
+        return resolve(self.model_name)
+
+    def _checked(self, run: Run, text: str) -> str:
+        failures = [e for e in run.errors if e.error_type != "CallbackError"]
+        if failures:
+            first = failures[0]
+            raise AgentError(
+                f"{self.agent_name}: model {self.model_name!r} failed: {first.error_type}: {first.message}",
+                agent=self.agent_name,
+                partial=text,
+                run=run,
+            )
+        return text
+
+
+def _joined_turns(steps_run: list[list[Turn]]) -> str:
+    """A single agent's text: every loop's turn, joined as its token stream joins them."""
+    return LOOP_SEPARATOR.join(turn.output for step in steps_run for turn in step)
+
+
+def _log_event(event: Any) -> None:
+    if event.type != "chunk":
+        logger.info("%s", event)

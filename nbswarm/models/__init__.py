@@ -1,0 +1,61 @@
+"""Model providers behind one small async interface (``base.Provider``).
+
+``resolve(model_name)`` picks one: ``sim/<model>`` (or any name while
+simulation is on) streams offline from the built-in simulator; anything else
+goes to litellm, imported only then.
+"""
+
+from __future__ import annotations
+
+import os
+from types import TracebackType
+
+from .base import Completion, ModelRequest, Provider
+
+__all__ = ["Completion", "ModelRequest", "Provider", "resolve", "simulate", "simulating"]
+
+SIM_PREFIX = "sim/"
+_simulate_override: bool | None = None
+
+
+class simulate:  # noqa: N801  (used like a function: nbswarm.simulate())
+    """Route every model name to the offline sim: ``nbswarm.simulate()`` or ``with nbswarm.simulate():``.
+
+    ``nbswarm.simulate(False)`` turns it off again (also overriding ``NBSWARM_SIMULATE``).
+    """
+
+    def __init__(self, on: bool = True) -> None:
+        global _simulate_override
+        self._previous = _simulate_override
+        _simulate_override = bool(on)
+
+    def __enter__(self) -> simulate:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        global _simulate_override
+        _simulate_override = self._previous
+
+
+def simulating() -> bool:
+    """Whether every model is routed to the sim (``nbswarm.simulate()`` or ``NBSWARM_SIMULATE=1``)."""
+    if _simulate_override is not None:
+        return _simulate_override
+    return os.environ.get("NBSWARM_SIMULATE", "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def resolve(model_name: str) -> tuple[Provider, str]:
+    """The provider for ``model_name`` and the model name to send it (without ``sim/``)."""
+    if model_name == "sim" or model_name.startswith(SIM_PREFIX):
+        from .sim import SimProvider
+
+        return SimProvider(), model_name[len(SIM_PREFIX) :] or "gpt-4o-mini"
+    if simulating():
+        from .sim import SimProvider
+
+        return SimProvider(), model_name
+    from .litellm import LiteLLMProvider
+
+    return LiteLLMProvider(), model_name
