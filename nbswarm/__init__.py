@@ -5,15 +5,18 @@ from .errors import AgentError, FlowError, InvalidArgument, NbswarmError, Stream
 from .events import AgentEnd, AgentStart, Chunk, Done, End, Error, Event, Metadata, Start, Usage
 from .models import simulate
 from .run import Run
+from .workflows import AgentRearrange, ConcurrentWorkflow, SequentialWorkflow
 
 __version__ = "0.1.0"
 
 __all__ = [
     "Agent",
     "AgentEnd",
+    "AgentRearrange",
     "AgentError",
     "AgentStart",
     "Chunk",
+    "ConcurrentWorkflow",
     "Done",
     "End",
     "Error",
@@ -23,6 +26,7 @@ __all__ = [
     "Metadata",
     "NbswarmError",
     "Run",
+    "SequentialWorkflow",
     "Start",
     "StreamError",
     "Usage",

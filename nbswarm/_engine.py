@@ -41,6 +41,8 @@ class Turn:
     input_tokens: int = 0
     output_tokens: int = 0
     cost: float = 0.0
+    error: str | None = None
+    """``ErrorType: message`` when the model failed."""
 
     @property
     def failed(self) -> bool:
@@ -57,6 +59,8 @@ class Plan:
     max_loops: int = 1
     flow: str | None = None
     description: str = ""
+    on_agent_error: str = "continue"
+    """``continue``: later steps run with what exists; ``stop``: no later step runs."""
     final_output: Callable[[list[list[Turn]]], str] = field(default=lambda loops: last_step_output(loops))
 
     @property
@@ -74,8 +78,13 @@ def last_step_output(steps_run: list[list[Turn]]) -> str:
         return ""
     last = steps_run[-1]
     if len(last) == 1:
-        return last[0].output
-    return "\n\n".join(f"{turn.agent}: {turn.output}" for turn in last)
+        return _with_failure(last[0], last[0].output)
+    return "\n\n".join(_with_failure(turn, f"{turn.agent}: {turn.output}") for turn in last)
+
+
+def _with_failure(turn: Turn, text: str) -> str:
+    """A failed turn's text keeps a visible note of the failure."""
+    return text if turn.error is None else f"{text}\n[{turn.agent} failed: {turn.error}]"
 
 
 def messages_for(agent: Agent, task: str, history: History) -> list[dict[str, str]]:
@@ -125,6 +134,10 @@ async def execute(run: Run, plan: Plan, task: str) -> None:
                 history.extend((turn.agent, turn.output) for turn in turns)
                 if any(turn.failed for turn in turns):
                     status = "failed"
+                    if plan.on_agent_error == "stop":
+                        break
+            if status == "failed" and plan.on_agent_error == "stop":
+                break
     except asyncio.CancelledError:
         _finish(run, ledger.turns, plan.final_output(steps_run), "cancelled")
         raise
@@ -163,18 +176,20 @@ async def agent_turn(
     index = ledger.chunk_counts.get(name, 0)
     completion: Completion | None = None
     finish_reason = "stop"
-    provider, model = agent._provider()
-    request = ModelRequest(
-        model=model,
-        messages=messages,
-        max_tokens=agent.max_tokens,
-        temperature=agent.temperature,
-        base_url=agent.llm_base_url,
-        api_key=agent.llm_api_key,
-        seed=agent.seed,
-    )
+    error: str | None = None
+    model = agent.model_name
     emit = run.emit
     try:
+        provider, model = agent._provider()  # inside the try: a missing provider is this agent's failure
+        request = ModelRequest(
+            model=model,
+            messages=messages,
+            max_tokens=agent.max_tokens,
+            temperature=agent.temperature,
+            base_url=agent.llm_base_url,
+            api_key=agent.llm_api_key,
+            seed=agent.seed,
+        )
         async for item in provider.stream(request):
             if isinstance(item, str):
                 if item:
@@ -190,12 +205,14 @@ async def agent_turn(
         raise
     except Exception as exc:
         finish_reason = "error"
-        emit(Error, agent=name, error_type=type(exc).__name__, message=str(exc) or repr(exc))
+        message = str(exc) or repr(exc)
+        error = f"{type(exc).__name__}: {message}"
+        emit(Error, agent=name, error_type=type(exc).__name__, message=message)
     finally:
         ledger.chunk_counts[name] = index
         output = "".join(pieces)
         emit(AgentEnd, agent=name, output=output, finish_reason=finish_reason, step=step, loop=loop)
-        turn = Turn(agent=name, output=output, finish_reason=finish_reason)
+        turn = Turn(agent=name, output=output, finish_reason=finish_reason, error=error)
         if completion is not None:
             turn.input_tokens = completion.input_tokens
             turn.output_tokens = completion.output_tokens

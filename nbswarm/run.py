@@ -16,7 +16,9 @@ A sink is any callable taking an event. It may also have ``flush()``, called
 at most every ``FLUSH_INTERVAL`` seconds while events arrive (so a display
 can coalesce), and ``close()``, called once after the last event. A sink
 that raises never stops the run or the other sinks: its first failure
-becomes an ``error`` event and a logged warning.
+becomes an ``error`` event and a logged warning. (Sinks of a sync run lag
+the producer, so such an ``error`` may come after ``end``; it is still
+delivered to every sink and kept in ``events``.)
 """
 
 from __future__ import annotations
@@ -332,7 +334,7 @@ class Run:
         name = getattr(target, "__qualname__", None) or type(target).__qualname__
         message = f"{name} {what}: {type(exc).__name__}: {exc}"
         logger.warning("nbswarm run %s: %s (the run goes on)", self.run_id, message)
-        if self.end is None:
+        if not self._closed:  # may follow ``end``: sinks can lag the producer in a sync run
             self.emit(Error, agent=getattr(event, "agent", None), error_type="CallbackError", message=message)
 
     def _maybe_flush(self) -> None:
