@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from .events import AgentEnd, AgentStart, Chunk, End, Error, Metadata, Start, Usage
-from .models import Completion, ModelRequest, resolve
+from .models import Completion, ModelRequest
 from .run import Run
 
 if TYPE_CHECKING:

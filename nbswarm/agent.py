@@ -123,7 +123,9 @@ class Agent:
         if callback is not None:
             run.add_sink(self.callback_sink(callback, separate_loops=True))
         elif self.print_on:  # a callback overrides the default printing, as in swarms
-            attach_output(run, {self.agent_name: self.max_loops}, live=self.streaming_on or self.stream_detailed)
+            attach_output(
+                run, {self.agent_name: self.max_loops}, live=self.streaming_on or self.stream_detailed
+            )
         if self.verbose:
             run.add_sink(_log_event)
         return run

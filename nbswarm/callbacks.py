@@ -50,7 +50,12 @@ class DetailedCallback:
         if type(event) is Chunk:
             if event.agent == self.agent:
                 self.callback(
-                    {"content": event.content, "token": event.content, "agent": event.agent, "index": event.index}
+                    {
+                        "content": event.content,
+                        "token": event.content,
+                        "agent": event.agent,
+                        "index": event.index,
+                    }
                 )
         elif type(event) is AgentEnd and event.agent == self.agent:
             self._finish_reason = event.finish_reason

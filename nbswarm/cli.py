@@ -17,9 +17,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     serve = commands.add_parser("serve", help="serve the Swarms-style SSE API")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
-    serve.add_argument("--api-key", default=None, help="require this x-api-key header (default: env NBSWARM_API_KEY)")
+    serve.add_argument(
+        "--api-key", default=None, help="require this x-api-key header (default: env NBSWARM_API_KEY)"
+    )
     serve.add_argument("--max-agents", type=int, default=None, help="most agents allowed in one swarm")
-    serve.add_argument("--max-tokens", type=int, default=None, help="largest max_tokens a request may ask for")
+    serve.add_argument(
+        "--max-tokens", type=int, default=None, help="largest max_tokens a request may ask for"
+    )
 
     replay = commands.add_parser("replay", help="replay a recorded run (.jsonl or .parquet) in the terminal")
     replay.add_argument("path")

@@ -1,10 +1,10 @@
 """nbswarm's exceptions: one root, so ``except nbswarm.NbswarmError`` catches all of ours.
 
-    NbswarmError
-    ├── InvalidArgument (ValueError)  a bad argument to a public entry point
-    │   └── FlowError                 a bad flow string; the message points at the column
-    ├── AgentError (RuntimeError)     an agent's model failed; the partial text and the run are kept
-    └── StreamError                   a broken, truncated or malformed SSE stream
+NbswarmError
+├── InvalidArgument (ValueError)  a bad argument to a public entry point
+│   └── FlowError                 a bad flow string; the message points at the column
+├── AgentError (RuntimeError)     an agent's model failed; the partial text and the run are kept
+└── StreamError                   a broken, truncated or malformed SSE stream
 """
 
 from __future__ import annotations

@@ -20,9 +20,10 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from typing import Any, Literal, Union
+from typing import Any, Literal
 
 __all__ = [
+    "EVENT_TYPES",
     "AgentEnd",
     "AgentStart",
     "Chunk",
@@ -30,7 +31,6 @@ __all__ = [
     "End",
     "Error",
     "Event",
-    "EVENT_TYPES",
     "Metadata",
     "Start",
     "Usage",
@@ -156,7 +156,7 @@ class Done(_Common):
     status: str = "finished"
 
 
-Event = Union[Metadata, Start, AgentStart, Chunk, AgentEnd, Usage, End, Error, Done]
+Event = Metadata | Start | AgentStart | Chunk | AgentEnd | Usage | End | Error | Done
 
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.__dataclass_fields__["type"].default: cls  # type: ignore[misc]

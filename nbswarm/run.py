@@ -228,7 +228,11 @@ class Run:
             if self._mode != mode and not self._finished:
                 raise RuntimeError(
                     "this run is already being driven "
-                    + ("by an event loop: use `await run` or `async for`" if mode == "thread" else "synchronously")
+                    + (
+                        "by an event loop: use `await run` or `async for`"
+                        if mode == "thread"
+                        else "synchronously"
+                    )
                 )
             return
         self._mode = mode
@@ -381,4 +385,3 @@ class Run:
                     fn()
                 except Exception as exc:
                     self._sink_failed(sink, None, exc, f"failed to {method}")
-

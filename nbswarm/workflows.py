@@ -5,7 +5,9 @@
 ``AgentRearrange(agents, flow="A, B -> C")`` is any flow. All run on the one
 async engine (``nbswarm._engine``), so the agents of a step really stream at
 the same time. Everything is validated at construction, before any model is
-called.
+called. ``show_dashboard=True`` shows every agent live side by side (a live
+view in a notebook, a throttled rich dashboard in a terminal); otherwise each
+agent's own ``print_on`` decides.
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ class _Workflow:
         max_loops: int,
         streaming_callback: Callable[[str, str, bool], Any] | None,
         on_agent_error: str,
+        show_dashboard: bool = False,
     ) -> None:
         where = type(self).__name__
         self.name = check.text("name", name or where, where, allow_empty=False)
@@ -49,8 +52,11 @@ class _Workflow:
         self.max_loops = check.positive_int("max_loops", max_loops, where)
         self.streaming_callback = check.callback("streaming_callback", streaming_callback, where)
         if on_agent_error not in ERROR_POLICIES:
-            raise InvalidArgument(f"{where}: on_agent_error must be one of {ERROR_POLICIES}, got {on_agent_error!r}")
+            raise InvalidArgument(
+                f"{where}: on_agent_error must be one of {ERROR_POLICIES}, got {on_agent_error!r}"
+            )
         self.on_agent_error = on_agent_error
+        self.show_dashboard = bool(show_dashboard)
         self.agents = _check_agents(agents, where)
         self._by_name = {agent.agent_name: agent for agent in self.agents}
 
@@ -121,7 +127,12 @@ class _Workflow:
         return run
 
     def _attach_display(self, run: Run) -> None:
-        printing = {a.agent_name: a.max_loops for a in self.agents if a.print_on and a.streaming_callback is None}
+        if self.show_dashboard:
+            attach_dashboard(run)
+            return
+        printing = {
+            a.agent_name: a.max_loops for a in self.agents if a.print_on and a.streaming_callback is None
+        }
         if printing:
             parallel = any(len(step) > 1 for step in self.steps)
             live = not parallel and any(a.streaming_on or a.stream_detailed for a in self.agents)
@@ -158,6 +169,7 @@ class SequentialWorkflow(_Workflow):
         max_loops: int = 1,
         streaming_callback: Callable[[str, str, bool], Any] | None = None,
         on_agent_error: str = "continue",
+        show_dashboard: bool = False,
     ) -> None:
         super().__init__(
             agents,
@@ -166,6 +178,7 @@ class SequentialWorkflow(_Workflow):
             max_loops=max_loops,
             streaming_callback=streaming_callback,
             on_agent_error=on_agent_error,
+            show_dashboard=show_dashboard,
         )
 
     @property
@@ -174,7 +187,7 @@ class SequentialWorkflow(_Workflow):
 
 
 class ConcurrentWorkflow(_Workflow):
-    """All agents at the same time on the same task; ``show_dashboard`` shows them live side by side."""
+    """All agents at the same time on the same task."""
 
     swarm_type = "ConcurrentWorkflow"
 
@@ -196,18 +209,12 @@ class ConcurrentWorkflow(_Workflow):
             max_loops=max_loops,
             streaming_callback=streaming_callback,
             on_agent_error=on_agent_error,
+            show_dashboard=show_dashboard,
         )
-        self.show_dashboard = bool(show_dashboard)
 
     @property
     def steps(self) -> Steps:
         return (tuple(agent.agent_name for agent in self.agents),)
-
-    def _attach_display(self, run: Run) -> None:
-        if self.show_dashboard:
-            attach_dashboard(run)
-        else:
-            super()._attach_display(run)
 
 
 class AgentRearrange(_Workflow):
@@ -225,6 +232,7 @@ class AgentRearrange(_Workflow):
         max_loops: int = 1,
         streaming_callback: Callable[[str, str, bool], Any] | None = None,
         on_agent_error: str = "continue",
+        show_dashboard: bool = False,
     ) -> None:
         _check_unique_in_flow(agents, flow)
         super().__init__(
@@ -234,6 +242,7 @@ class AgentRearrange(_Workflow):
             max_loops=max_loops,
             streaming_callback=streaming_callback,
             on_agent_error=on_agent_error,
+            show_dashboard=show_dashboard,
         )
         self._steps = parse_flow(flow, [agent.agent_name for agent in self.agents])
 

@@ -14,7 +14,7 @@ os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 os.environ.pop("NBSWARM_SIMULATE", None)
 os.environ.pop("NBSWARM_SIM_FILL", None)
 
-from nbswarm.models import Completion, ModelRequest  # noqa: E402
+from nbswarm.models import Completion, ModelRequest
 
 
 class ScriptedProvider:

@@ -93,7 +93,18 @@ def test_provider_failing_mid_stream_keeps_partial_text_and_events(scripted) -> 
     run = info.value.run
     assert info.value.partial == "Hello,"
     types = [e.type for e in run.events]
-    assert types == ["metadata", "start", "agent_start", "chunk", "chunk", "error", "agent_end", "usage", "usage", "end"]
+    assert types == [
+        "metadata",
+        "start",
+        "agent_start",
+        "chunk",
+        "chunk",
+        "error",
+        "agent_end",
+        "usage",
+        "usage",
+        "end",
+    ]
     end_of_agent = run.turns[0]
     assert (end_of_agent.output, end_of_agent.finish_reason) == ("Hello,", "error")
     assert run.status == "failed"
@@ -133,7 +144,9 @@ def test_callbacks_may_use_the_callers_running_loop(scripted) -> None:
 
 
 def test_sim_model_streams_offline_with_usage_and_real_price() -> None:
-    run = Agent(agent_name="A", model_name="sim/gpt-4o-mini", print_on=False).stream("Explain neural networks")
+    run = Agent(agent_name="A", model_name="sim/gpt-4o-mini", print_on=False).stream(
+        "Explain neural networks"
+    )
     text = run.result()
     chunks = [e for e in run.events if e.type == "chunk"]
     assert "".join(c.content for c in chunks) == text
@@ -149,8 +162,11 @@ def test_simulate_routes_any_model_name_to_the_sim() -> None:
 
 def test_a_real_model_name_without_a_server_fails_as_this_agents_error() -> None:
     agent = Agent(
-        agent_name="A", model_name="openai/gpt-4o-mini", llm_base_url="http://127.0.0.1:9/v1",
-        llm_api_key="sk-none", print_on=False,
+        agent_name="A",
+        model_name="openai/gpt-4o-mini",
+        llm_base_url="http://127.0.0.1:9/v1",
+        llm_api_key="sk-none",
+        print_on=False,
     )
     with nbswarm.simulate(False), pytest.raises(AgentError) as info:
         agent.run("x")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from itertools import pairwise
 
 import pytest
 
@@ -30,7 +31,7 @@ def test_events_are_stamped_in_order_and_replayed() -> None:
     first = list(run)
     assert [e.seq for e in first] == list(range(52))
     assert all(e.run_id == run.run_id for e in first)
-    assert all(a.t <= b.t for a, b in zip(first, first[1:]))
+    assert all(a.t <= b.t for a, b in pairwise(first))
     assert list(run) == first  # a finished run replays
     assert run.result() == "done"
 

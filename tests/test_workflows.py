@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from itertools import pairwise
 
 import pytest
 
@@ -24,7 +25,7 @@ REALISTIC = SimProfile(ttft=0.05, tokens_per_second=200, jitter=0.5, length=60, 
 
 def flips(run) -> int:
     agents = [e.agent for e in run.events if e.type == "chunk"]
-    return sum(1 for a, b in zip(agents, agents[1:]) if a != b)
+    return sum(1 for a, b in pairwise(agents) if a != b)
 
 
 def test_parallel_step_interleaves_and_the_next_step_waits_for_both() -> None:
@@ -49,7 +50,9 @@ def test_sequential_streams_one_agent_after_another_with_the_hand_over() -> None
 
 def test_context_hand_over_is_attributed_and_parallel_agents_do_not_see_each_other(scripted) -> None:
     providers = {n: scripted([f"{n} says hi."]) for n in "ABC"}
-    agents = [Agent(agent_name=n, system_prompt=f"role {n}", provider=providers[n], print_on=False) for n in "ABC"]
+    agents = [
+        Agent(agent_name=n, system_prompt=f"role {n}", provider=providers[n], print_on=False) for n in "ABC"
+    ]
     AgentRearrange(agents=agents, flow="A, B -> C").run("the task")
     a_messages = providers["A"].requests[0].messages
     assert a_messages == [{"role": "system", "content": "role A"}, {"role": "user", "content": "the task"}]
@@ -66,7 +69,10 @@ def test_max_loops_repeats_the_flow_with_history(scripted) -> None:
     run = SequentialWorkflow(agents=agents, max_loops=2).stream("t")
     run.result()
     assert [(e.agent, e.loop) for e in run.events if e.type == "agent_start"] == [
-        ("A", 0), ("B", 0), ("A", 1), ("B", 1)
+        ("A", 0),
+        ("B", 0),
+        ("A", 1),
+        ("B", 1),
     ]
     assert len(provider.requests[-1].messages) == 1 + 3  # task + three earlier turns
 
@@ -77,7 +83,9 @@ def test_concurrent_returns_all_outputs_attributed(scripted) -> None:
 
 
 def test_a_failing_agent_does_not_harm_its_neighbours_and_later_steps_run(scripted) -> None:
-    broken = Agent(agent_name="A", provider=scripted(["par", "tial", "!"], fail_after=2, delay=0.001), print_on=False)
+    broken = Agent(
+        agent_name="A", provider=scripted(["par", "tial", "!"], fail_after=2, delay=0.001), print_on=False
+    )
     fine = Agent(agent_name="B", provider=scripted(["fine"], delay=0.002), print_on=False)
     after = Agent(agent_name="C", provider=scripted(["summary"]), print_on=False)
     run = AgentRearrange(agents=[broken, fine, after], flow="A, B -> C").stream("t")
@@ -126,7 +134,13 @@ def test_workflow_callback_and_each_agents_own_callback(scripted) -> None:
     a = Agent(agent_name="A", provider=scripted(["a1", "a2"]), print_on=False, streaming_callback=own.append)
     b = Agent(agent_name="B", provider=scripted(["b1"]), print_on=False)
     SequentialWorkflow(agents=[a, b], streaming_callback=lambda *args: calls.append(args)).run("t")
-    assert calls == [("A", "a1", False), ("A", "a2", False), ("A", "", True), ("B", "b1", False), ("B", "", True)]
+    assert calls == [
+        ("A", "a1", False),
+        ("A", "a2", False),
+        ("A", "", True),
+        ("B", "b1", False),
+        ("B", "", True),
+    ]
     assert own == ["a1", "a2"]
 
 
