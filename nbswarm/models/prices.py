@@ -15,7 +15,7 @@ import json
 import math
 from pathlib import Path
 
-__all__ = ["BUILTIN_PRICES", "cost_usd", "price_per_token"]
+__all__ = ["BUILTIN_PRICES", "PRICE_MAP_FILE", "cost_usd", "litellm_price_file", "price_per_token"]
 
 PRICE_MAP_FILE = "model_prices_and_context_window_backup.json"
 

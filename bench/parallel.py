@@ -1,0 +1,119 @@
+"""Is parallel streaming really parallel, and how many agents can one kernel stream on time?
+
+1. CPU-bound (sim at zero latency): 3 agents x 2,000 chunks as one ConcurrentWorkflow vs the
+   same three agents run one after another. Asyncio concurrency must not be slower than serial
+   (the swarms library's threaded ConcurrentWorkflow is 0.75x of serial there, from the GIL).
+2. Realistic latency (~0.3 s to first token, 80 tokens/s): with 10, 50 and 200 concurrent agents,
+   how late is each chunk delivered to a callback in the calling thread, compared with when the
+   sim scheduled it? Lag percentiles in milliseconds.
+
+    .venv/bin/python bench/parallel.py
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import time
+
+os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+
+from nbswarm import Agent, ConcurrentWorkflow  # noqa: E402
+from nbswarm.models.sim import SimProfile, SimProvider, sim_schedule  # noqa: E402
+
+CHUNKS = 2_000
+
+
+def cpu_agents() -> list[Agent]:
+    provider = SimProvider(SimProfile(delay_scale=0, fill=True))
+    return [
+        Agent(
+            agent_name=f"A{i}",
+            provider=provider,
+            max_tokens=CHUNKS,
+            print_on=False,
+            system_prompt=f"Agent {i}",
+        )
+        for i in range(3)
+    ]
+
+
+def concurrent_seconds() -> float:
+    workflow = ConcurrentWorkflow(agents=cpu_agents())
+    start = time.perf_counter()
+    run = workflow.stream("Write a long report")
+    run.result()
+    elapsed = time.perf_counter() - start
+    assert sum(e.type == "chunk" for e in run.events) == 3 * CHUNKS
+    return elapsed
+
+
+def serial_seconds() -> float:
+    agents = cpu_agents()
+    start = time.perf_counter()
+    for agent in agents:
+        agent.run("Write a long report")
+    return time.perf_counter() - start
+
+
+class ScheduledSim:
+    """The sim, noting when each agent's chunks are due (wall clock, perf_counter)."""
+
+    def __init__(self, profile: SimProfile) -> None:
+        self.profile = profile
+        self.sim = SimProvider(profile)
+        self.due: dict[str, list[float]] = {}
+
+    async def stream(self, request):  # type: ignore[no-untyped-def]
+        scale = self.profile.effective_delay_scale()
+        start = time.perf_counter()
+        agent = request.messages[0]["content"].split()[-1]
+        self.due[agent] = [start + t * scale for t in sim_schedule(request, self.profile)]
+        async for item in self.sim.stream(request):
+            yield item
+
+
+def lag_ms(n_agents: int) -> list[float]:
+    provider = ScheduledSim(SimProfile(length=120, delay_scale=1.0))
+    agents = [
+        Agent(agent_name=f"A{i}", system_prompt=f"You are A{i}", provider=provider, print_on=False)
+        for i in range(n_agents)
+    ]
+    received: list[tuple[str, int, float]] = []
+
+    def on_chunk(agent: str, chunk: str, is_final: bool) -> None:
+        if not is_final:
+            received.append((agent, counts.setdefault(agent, 0), time.perf_counter()))
+            counts[agent] += 1
+
+    counts: dict[str, int] = {}
+    ConcurrentWorkflow(agents=agents).run("Summarise the quarter", streaming_callback=on_chunk)
+    return sorted((at - provider.due[agent][i]) * 1000 for agent, i, at in received)
+
+
+def pct(values: list[float], q: float) -> float:
+    return values[min(len(values) - 1, int(q * len(values)))]
+
+
+def main() -> None:
+    concurrent_seconds(), serial_seconds()  # warm up
+    conc = min(concurrent_seconds() for _ in range(3))
+    serial = min(serial_seconds() for _ in range(3))
+    print(f"3 agents x {CHUNKS} chunks, sim at zero latency (CPU-bound), best of 3:")
+    print(f"  serial      {serial:.3f} s")
+    print(
+        f"  concurrent  {conc:.3f} s   speed vs serial: {serial / conc:.2f}x (>= 1.0: not slower than serial)"
+    )
+    print()
+    print("realistic sim (0.3 s TTFT, 80 tok/s, ~120 tokens each): delivery lag vs schedule, ms")
+    print(f"  {'agents':>6} {'chunks':>7} {'p50':>7} {'p95':>7} {'p99':>7} {'max':>7}")
+    for n in (10, 50, 200):
+        lags = lag_ms(n)
+        print(
+            f"  {n:>6} {len(lags):>7} {statistics.median(lags):>7.1f} {pct(lags, 0.95):>7.1f} "
+            f"{pct(lags, 0.99):>7.1f} {lags[-1]:>7.1f}"
+        )
+
+
+if __name__ == "__main__":
+    main()

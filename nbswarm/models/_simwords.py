@@ -1,0 +1,195 @@
+"""Word lists and sentence templates for the sim model's writer (data only, see ``_simtext``).
+
+Template slots: {t0} the main topic, {t} {t2} task phrases, {l} {l2} the role's lenses (plural
+nouns), {role} {a_role} the system prompt's role, {agent} {point} an earlier agent and the
+phrase credited to it. Phrases arrive as noun phrases ("the electric vehicle market").
+"""
+
+from __future__ import annotations
+
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+STOPWORDS = _words(
+    """a about above after again against all also am an and any are aren't as at be because been before
+    being below between both but by can cannot could did do does doing don't down during each either
+    etc few for from further get gets given had has have having he her here hers him his how however i
+    if in into is isn't it it's its itself just let like made make makes many may me might more most
+    much must my no nor not now of off often on once one only or other our ours out over own per please
+    rather same she should since so some such than that that's the their theirs them then there these
+    they this those through thus to too under until up upon us use used using very via was we well were
+    what when where whether which while who whom whose why will with within without would yet you your
+    yours yourself across along among around behind beyond despite inside outside toward towards onto
+    throughout unlike versus vs amid near better good best great new simple clear right early today
+    fast faster slow quick quickly really even still already always never sometimes
+    analyze analyse analyzes analysis assess brief briefly build check compare concise consider create
+    define describe detail detailed discuss draft evaluate examine explain explore find focus give help
+    highlight identify include including investigate key keep list look main need note outline prepare
+    present produce propose provide recommend research respond review short suggest summarize summarise
+    tell think write words answer output response task based following specific"""
+)
+# Common verbs (and their inflections): a phrase should be a noun phrase, not "costs affect demand".
+_VERBS = _words(
+    """affect allow appear become begin bring change come continue create depend drive evaluate
+    expect face fall go grow happen hold include indicate keep know lead matter mean move need offer
+    provide put remain rise run say see seem show start suggest take want work analyze identify write
+    help explain describe assess summarize compare
+    plan track monitor rose fell grew led took made saw became began came went held kept ran said
+    brought drove"""
+)
+STOPWORDS = STOPWORDS | {v + end for v in _VERBS for end in ("", "s", "es", "d", "ed")}
+
+TASK_LABELS = _words(
+    "user human task question input query request prompt goal objective instructions instruction topic "
+    "context background system"
+)
+HEADING_LABELS = _words(
+    "note notes summary conclusion conclusions example examples output answer result results important "
+    "warning tip tips step pros cons recommendation recommendations overview risks opportunities "
+    "caveat caveats source sources update edit key next in for to from by on at with as"
+)
+
+FALLBACK_TOPICS = ["this topic", "the question at hand", "the request"]
+
+# Role keyword -> lenses (plural noun phrases) that role writes through; first matches win.
+_LENSES = [
+    ("technical analys", ["price patterns", "support levels", "volume trends", "momentum signals"]),
+    ("market", ["customer segments", "competitors", "demand signals", "pricing dynamics"]),
+    ("financ invest trad econom fund bank", ["cash flows", "valuations", "risk factors", "returns"]),
+    ("research scien scholar", ["sources", "findings", "data points", "long-term trends"]),
+    ("analy data statist", ["metrics", "indicators", "patterns", "benchmarks"]),
+    ("writ edit content copy journal stor author", ["key messages", "audience needs", "examples"]),
+    ("engineer develop code software program architect", ["interfaces", "failure modes", "test cases"]),
+    (
+        "summar synthes aggregat coordinat manag lead direct strateg",
+        ["themes", "priorities", "open questions"],
+    ),
+    ("review critic qa quality audit fact check", ["assumptions", "gaps", "weak claims", "sources"]),
+    ("legal lawyer complian policy regulat", ["obligations", "regulations", "precedents"]),
+    ("medic health clinic doctor nurse", ["clinical outcomes", "risk factors", "guidelines"]),
+    ("teach tutor educat", ["core concepts", "common misconceptions", "learning goals"]),
+]
+_DEFAULT_LENSES = ["goals", "constraints", "trade-offs", "risks", "next steps"]
+
+
+def lenses_for(role: str) -> list[str]:
+    """The lenses a role writes through: the first two matching families, else a neutral set."""
+    role = role.lower()
+    found: list[str] = []
+    matched = 0
+    for keys, lenses in _LENSES:
+        if matched < 2 and any(k in role for k in keys.split()):
+            found += lenses
+            matched += 1
+    return found or list(_DEFAULT_LENSES)
+
+
+POOLS: dict[str, list[str]] = {
+    "title": [": Key Findings", ": Analysis and Recommendations", ": What Matters Most", " in Focus", ""],
+    "open_role": [
+        "as {a_role}, I would start with {t0} and the {l} that shape it.",
+        "speaking as {a_role}, the first thing to get right about {t0} is the {l}.",
+        "from where I sit as {a_role}, {t0} is best approached through the {l} and the {l2}.",
+        "as {a_role}, my reading of {t0} centres on the {l} first and the {l2} second.",
+    ],
+    "open": [
+        "here is a structured look at {t0}, starting with the {l} that matter most.",
+        "the short answer on {t0} is that the {l} matter more than they first appear.",
+        "a good way into {t0} is to separate the {l} from the {l2}.",
+        "it is easier to reason about {t0} once the {l} are laid out clearly.",
+    ],
+    "frame": [
+        "the request centres on {t}, so I focus on what can be checked and acted on.",
+        "I treat {t} and {t2} together, because each one changes how the other should be read.",
+        "three questions guide this answer: what is known about {t}, what is uncertain, and what to do next.",
+        "the aim is a clear view of {t}, with the reasoning visible at each step.",
+    ],
+    "context": [
+        "building on {agent}'s point about {point}, I take the analysis one step further.",
+        "{agent} raised {point}, and that is a useful starting point for {t0}.",
+        "I agree with {agent} on {point}, with one caveat about the {l}.",
+        "taking {agent}'s notes on {point} as given, the open question is how they bear on {t}.",
+        "{agent}'s work on {point} sets up much of what follows.",
+    ],
+    "together": [
+        "taken together, these inputs give a clearer picture of {t0} than any one of them alone.",
+        "read side by side, the earlier contributions agree on more than they disagree.",
+    ],
+    "draft": [
+        "revisiting my previous draft on {point}, I tighten the argument and fill the gaps.",
+        "this pass refines my earlier answer on {point} rather than starting over.",
+    ],
+    "body": [
+        "the {l} around {t} are moving faster than most plans assume.",
+        "when it comes to {t}, the {l} tell a more useful story than headline numbers.",
+        "a careful look at {t} shows that the {l} and the {l2} are closely linked.",
+        "it helps to treat {t} as a set of trade-offs rather than a single decision.",
+        "the strongest signal on {t} comes from the {l}, not from opinion.",
+        "any recommendation on {t} should state its assumptions about the {l} openly.",
+        "in practice, progress on {t} depends on getting the {l} right before scaling up.",
+        "one common mistake is to judge {t} without checking the {l2}.",
+        "the evidence on {t} is uneven, so I weight the {l} accordingly.",
+        "small changes in the {l} can shift the outlook for {t} noticeably.",
+        "for {t}, the {l} and the {l2} point in the same direction.",
+        "the most useful next question about {t} is which of the {l} we can measure today.",
+        "I would not overstate the certainty here, since open questions remain around {t} and the {l}.",
+        "seen through the {l}, there is more opportunity than risk in {t}.",
+        "the link between {t} and {t2} deserves more attention than it usually gets.",
+        "over the next few quarters, the {l} will matter most for {t}.",
+        "there is a clear case for acting on {t} early, provided the {l} hold up.",
+        "where the data on {t} is thin, a small experiment beats a long debate.",
+        "each of these points about {t} can be tested against the {l}.",
+        "none of this makes {t} simple, but it does make it tractable.",
+    ],
+    "intro": [
+        "the main points on {t0} are:",
+        "key considerations for {t0}:",
+        "in concrete terms, I would look at:",
+        "a few things stand out about {t}:",
+    ],
+    "bullet": [
+        "how the {l} affect {t}",
+        "what the {l} say about {t}, and how reliable that is",
+        "the {l2} most likely to change in the near term",
+        "where {t} and {t2} overlap",
+        "which assumptions about {t} are weakest",
+        "a simple way to track the {l} over time",
+        "the cost of waiting versus acting on {t} now",
+        "who owns each decision about {t}",
+    ],
+    "label": [
+        "scope",
+        "evidence",
+        "risks",
+        "opportunities",
+        "timing",
+        "next steps",
+        "open questions",
+        "assumptions",
+        "trade-offs",
+        "priorities",
+        "key drivers",
+        "constraints",
+    ],
+    "close": [
+        "in short, progress on {t0} comes from a focus on the {l} and a willingness to revisit assumptions.",
+        "my recommendation is to start with {t}, measure the {l}, and adjust as the evidence comes in.",
+        "the next step is to turn these points on {t0} into two or three concrete actions with owners.",
+        "overall, the picture for {t0} is promising, provided the {l} are watched closely.",
+    ],
+    "close_role": [
+        "that is how I would approach {t0} as {a_role}.",
+        "as {a_role}, I would revisit this once new data on the {l} arrives.",
+    ],
+}
+
+# Words the templates themselves use (less the lenses): never credited to an earlier agent.
+TEMPLATE_WORDS = frozenset(
+    w.strip(".,:'").lower()
+    for pool in POOLS.values()
+    for template in pool
+    for w in template.split()
+    if "{" not in w
+) - {w for _, lenses in _LENSES for lens in lenses for w in lens.split()}
