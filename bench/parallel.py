@@ -18,8 +18,8 @@ import time
 
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
-from nbswarm import Agent, ConcurrentWorkflow  # noqa: E402
-from nbswarm.models.sim import SimProfile, SimProvider, sim_schedule  # noqa: E402
+from nbswarm import Agent, ConcurrentWorkflow
+from nbswarm.models.sim import SimProfile, SimProvider, sim_schedule
 
 CHUNKS = 2_000
 
