@@ -13,6 +13,8 @@ from __future__ import annotations
 import asyncio
 import os
 import statistics
+import subprocess
+import sys
 import time
 
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
@@ -79,7 +81,15 @@ def best(fn, chunks: list[str], repeats: int = 5) -> float:
     return min(fn(chunks) for _ in range(repeats))
 
 
+def import_seconds() -> float:
+    """``import nbswarm`` in a fresh process (it must not import litellm)."""
+    code = "import sys, time; t = time.perf_counter(); import nbswarm; print(time.perf_counter() - t)"
+    runs = [float(subprocess.check_output([sys.executable, "-c", code])) for _ in range(3)]
+    return min(runs)
+
+
 def main() -> None:
+    print(f"import nbswarm in a fresh process: {import_seconds() * 1000:.0f} ms (best of 3)")
     print(
         f"{'chunks':>7} {'baseline us/chunk':>18} {'run() us/chunk':>15} {'ratio':>6} "
         f"{'arun() us/chunk':>16} {'ratio':>6}"

@@ -4,6 +4,7 @@ from .agent import Agent
 from .errors import AgentError, FlowError, InvalidArgument, NbswarmError, StreamError
 from .events import AgentEnd, AgentStart, Chunk, Done, End, Error, Event, Metadata, Start, Usage
 from .models import simulate
+from .models.sim import SimProfile, SimProvider
 from .run import Run
 from .workflows import AgentRearrange, ConcurrentWorkflow, SequentialWorkflow
 
@@ -12,8 +13,8 @@ __version__ = "0.1.0"
 __all__ = [
     "Agent",
     "AgentEnd",
-    "AgentRearrange",
     "AgentError",
+    "AgentRearrange",
     "AgentStart",
     "Chunk",
     "ConcurrentWorkflow",
@@ -27,6 +28,8 @@ __all__ = [
     "NbswarmError",
     "Run",
     "SequentialWorkflow",
+    "SimProfile",
+    "SimProvider",
     "Start",
     "StreamError",
     "Usage",
