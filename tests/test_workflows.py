@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import _thread
 import threading
 from itertools import pairwise
 
@@ -156,3 +157,21 @@ def test_bad_agent_lists_are_rejected(agents, message) -> None:
 def test_duplicate_names_rejected_for_every_workflow() -> None:
     with pytest.raises(InvalidArgument, match="two agents are named 'A'"):
         SequentialWorkflow(agents=sim_agents("AA"))
+
+
+def test_keyboard_interrupt_cancels_every_agent_promptly_and_keeps_events() -> None:
+    # What a kernel interrupt does: KeyboardInterrupt in the thread that called run().
+    slow = SimProfile(ttft=0.0, tokens_per_second=100, jitter=0.0, length=2000, delay_scale=1.0)
+    workflow = ConcurrentWorkflow(agents=sim_agents("AB", slow))
+    seen: list = []
+    threading.Timer(0.3, _thread.interrupt_main).start()
+    with pytest.raises(KeyboardInterrupt):
+        workflow.run("t", recorder=seen.append)
+    assert seen[-1].type == "end" and seen[-1].status == "cancelled"
+    assert {e.agent: e.finish_reason for e in seen if e.type == "agent_end"} == {
+        "A": "cancelled",
+        "B": "cancelled",
+    }
+    chunks = [e for e in seen if e.type == "chunk"]
+    assert 0 < len(chunks) < 4000  # stopped long before the 2 x 2000 tokens (20 s) were due
+    assert pending_tasks() == set()
