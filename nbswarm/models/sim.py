@@ -42,7 +42,7 @@ _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"", "0", "false", "no", "off"}
 
 
-class SimulatedFailure(RuntimeError):  # noqa: N818  (the public name: it is a simulated failure)
+class SimulatedFailure(RuntimeError):
     """Raised by the sim model mid-stream when its profile says ``fail_after``."""
 
 
