@@ -1,0 +1,7 @@
+"""``python -m nbswarm``: the same as the ``nbswarm`` command."""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())
