@@ -43,6 +43,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             api_key=args.api_key,
             max_agents=args.max_agents,
             max_tokens=args.max_tokens,
+            simulate=False if args.real_models else None,
         )
     from .replay import replay_to_terminal
 

@@ -1,0 +1,357 @@
+"""SSE frames -> nbswarm events, completing what a terse producer leaves out.
+
+``FrameDecoder`` is the pure part of the client (no I/O): it takes each SSE
+frame (event name, data text) and returns the events it stands for. Real
+producers differ (``nbswarm serve``'s swarm stream has every event; the
+hosted single-agent stream is only ``metadata, chunk*, usage, done`` with
+``{"content": ...}`` chunks), so the decoder completes a stream into the
+shape a local run has::
+
+    metadata, start, (agent_start, chunk*, agent_end, usage?)+, usage, end [, done]
+
+It adds ``start`` after the metadata, an ``agent_start`` before an agent's
+first chunk, an ``agent_end`` (with the turn's joined text) when the agent's
+usage, the run's usage, ``end`` or ``done`` arrives while its turn is open,
+and ``end`` before ``done``. Chunks without an agent are the metadata's
+agent's. ``seq`` is the position in the decoded stream (added events
+included); ``t`` is the producer's when it sent one, else seconds since the
+decoder was made; synthesized events reuse the previous event's ``t``.
+
+Anything that is not a stream of events raises ``StreamError``: data that is
+not a JSON object, fields of the wrong type, a stream that stops before
+``end``/``done`` (``finish()``). Comments, keep-alives, frames of unknown
+types and ``data: [DONE]`` (the OpenAI sentinel, taken as ``done``) are fine;
+after ``end`` only ``done`` is read.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from ..errors import StreamError
+from ..events import (
+    EVENT_TYPES,
+    AgentEnd,
+    AgentStart,
+    Chunk,
+    Done,
+    End,
+    Event,
+    Metadata,
+    Start,
+    from_wire,
+)
+
+__all__ = ["FrameDecoder"]
+
+_NONE = type(None)
+# Field annotations (strings: events.py uses postponed annotations) -> accepted JSON types.
+_KINDS: dict[str, tuple[type, ...]] = {
+    "str": (str,),
+    "int": (int,),
+    "float": (int, float),
+    "str | None": (str, _NONE),
+    "tuple[str, ...]": (tuple,),
+}
+_CHECKS: dict[type, tuple[tuple[str, tuple[type, ...]], ...]] = {
+    cls: tuple((f.name, _KINDS[f.type]) for f in dataclasses.fields(cls) if f.type in _KINDS)
+    for cls in EVENT_TYPES.values()
+}
+
+
+def _finite(value: Any) -> float | None:
+    """``value`` as a finite float, or None if it is not a JSON number that fits one."""
+    if type(value) not in (int, float):
+        return None
+    try:
+        number = float(value)
+    except OverflowError:
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _snippet(text: str, limit: int = 120) -> str:
+    return repr(text if len(text) <= limit else text[:limit] + "...")
+
+
+class FrameDecoder:
+    """Turns SSE frames into nbswarm events, one frame at a time (see the module docstring)."""
+
+    def __init__(self, *, clock: Callable[[], float] = time.perf_counter) -> None:
+        self._clock = clock
+        self._t0 = clock()
+        self._t = 0.0
+        self._seq = 0
+        self.run_id: str | None = None
+        self.metadata: Metadata | None = None
+        self._started = False
+        self._open: dict[str, list[str]] = {}
+        """Agents whose turn is open -> the pieces of that turn."""
+        self._turn_of: dict[str, tuple[int, int, bool]] = {}
+        """Agent -> (step, loop, failed) of its open turn."""
+        self._chunks: dict[str, int] = {}
+        self._turns: dict[str, int] = {}
+        self._last_output: dict[str, str] = {}
+        self._failed = False
+        self.ended = False
+        """An ``end`` event was decoded (or synthesized)."""
+        self.done = False
+        """A ``done`` event (or ``data: [DONE]``) was decoded."""
+        self.frames = 0
+
+    @property
+    def complete(self) -> bool:
+        """Whether the stream reached its end (``end`` or ``done``): EOF is fine from here on."""
+        return self.ended or self.done
+
+    # -- decoding ------------------------------------------------------------
+
+    def decode(self, name: str | None, data: str) -> list[Event]:
+        """The events one SSE frame stands for (often one, none for unknown types, more when completing)."""
+        self.frames += 1
+        text = data.strip()
+        if text == "[DONE]":
+            return self._close_run() + ([] if self.done else [self._mark_done({})])
+        if not text:
+            payload: Any = {}
+        else:
+            try:
+                payload = json.loads(text)
+            except (ValueError, RecursionError):
+                raise StreamError(f"SSE frame {self.frames} is not JSON: {_snippet(text)}") from None
+        if not isinstance(payload, dict):
+            raise StreamError(f"SSE frame {self.frames} is not a JSON object: {_snippet(text)}")
+        kind = name if name and name != "message" else payload.get("type") or payload.get("event")
+        if not isinstance(kind, str) or kind not in EVENT_TYPES:
+            return []  # a type we do not know (or a bare ping): producers may add event types
+        if self.ended and kind != "done":
+            return []  # ``end`` is the last event; only the single-agent wire's ``done`` follows it
+        return self._decode(kind, payload)
+
+    def finish(self) -> list[Event]:
+        """Call at EOF: nothing more if the stream completed, else ``StreamError`` (it was truncated)."""
+        if not self.complete:
+            seen = "no events" if self.metadata is None else f"{self._seq} events"
+            raise StreamError(f"the SSE stream ended before its end/done event ({seen} decoded): truncated")
+        return []
+
+    def abort(self, status: str) -> list[Event]:
+        """Events that close the stream now (``cancelled`` or ``failed``): open turns end, then ``end``."""
+        if self.ended:
+            return []
+        reason = "cancelled" if status == "cancelled" else "error"
+        events = self._ensure_started() + self._close_turns(reason)
+        self.ended = True
+        events.append(self._make(End, execution_time=self._t, output=self._final_output(), status=status))
+        return events
+
+    def _decode(self, kind: str, data: dict[str, Any]) -> list[Event]:
+        t = _finite(data.get("t"))
+        if t is None:
+            t = self._clock() - self._t0
+        data["t"] = self._t = t
+        if kind == "metadata":
+            return self._on_metadata(data)
+        if kind == "start":
+            if self._started:
+                return []  # a repeated start
+            events = self._ensure_started(with_start=False)
+            self._started = True
+            return [*events, self._event(kind, data)]
+        events = self._ensure_started()
+        if kind == "chunk":  # the hot path: made directly, with from_wire's aliases and our checks
+            agent = data["agent"] if "agent" in data else data.get("agent_name")
+            if agent is None or agent == "":
+                agent = self._default_agent()
+            content = data["content"] if "content" in data else data.get("token", "")
+            for field, value in (("agent", agent), ("content", content)):
+                if type(value) is not str:
+                    got = _snippet(repr(value), 60)
+                    raise StreamError(
+                        f"SSE frame {self.frames} (chunk): field {field!r} should be str, got {got}"
+                    )
+            if agent not in self._open:
+                events += self._open_turn(agent, 0)
+            index = self._chunks.get(agent, 0)
+            self._chunks[agent] = index + 1
+            self._open[agent].append(content)
+            events.append(
+                Chunk(
+                    run_id=self.run_id or "",
+                    seq=self._seq,
+                    t=self._t,
+                    agent=agent,
+                    content=content,
+                    index=index,
+                )
+            )
+            self._seq += 1
+            return events
+        # Added events come before the producer's event, so they are made (and numbered) first.
+        agent = data["agent"] if "agent" in data else data.get("agent_name")
+        named = isinstance(agent, str)
+        if kind == "agent_start":
+            events += self._close_turn(agent, "stop") if named and agent in self._open else []
+            event = self._event(kind, data)
+            events += self._open_turn(event.agent, event.step, event)
+            return events
+        if kind == "agent_end":
+            if named and agent not in self._open:
+                step = data.get("step")
+                events += self._open_turn(agent, step if type(step) is int else 0)
+            event = self._event(kind, data)
+            events.append(self._end_turn(event))
+            return events
+        if kind == "usage":
+            if "cost" not in data and "total_cost" not in data and isinstance(data.get("billing_info"), dict):
+                data["cost"] = data["billing_info"]  # the swarm seed's usage: cost inside billing_info
+            if agent is None:
+                events += self._close_turns("stop")
+            elif named and agent in self._open:
+                events += self._close_turn(agent, "stop")
+            events.append(self._event(kind, data))
+            return events
+        if kind == "error":
+            event = self._event(kind, data)
+            self._failed = True
+            if event.agent in self._turn_of:
+                step, loop, _ = self._turn_of[event.agent]
+                self._turn_of[event.agent] = (step, loop, True)
+            events.append(event)
+            return events
+        if kind == "end":
+            events += self._close_turns("stop")
+            self.ended = True
+            events.append(self._event(kind, data))
+            return events
+        # done
+        events += self._close_run(data)
+        events.append(self._mark_done(data))
+        return events
+
+    # -- helpers -------------------------------------------------------------
+
+    def _event(self, kind: str, data: dict[str, Any]) -> Event:
+        """``from_wire`` with our run id and seq, and the field types checked."""
+        data["run_id"] = self.run_id
+        data.pop("seq", None)
+        try:
+            event = from_wire(kind, data, run_id=self.run_id, seq=self._seq)
+        except (ValueError, TypeError, AttributeError, KeyError, OverflowError) as exc:
+            raise StreamError(f"SSE frame {self.frames} ({kind}) is malformed: {exc}") from None
+        for field, kinds in _CHECKS[type(event)]:
+            value = getattr(event, field)
+            if not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds):
+                raise StreamError(
+                    f"SSE frame {self.frames} ({kind}): field {field!r} should be "
+                    f"{' or '.join(k.__name__ for k in kinds)}, got {_snippet(repr(value), 60)}"
+                )
+        self._seq += 1
+        return event
+
+    def _make(self, cls: type[Event], **fields: Any) -> Event:
+        event = cls(run_id=self.run_id or "", seq=self._seq, t=self._t, **fields)
+        self._seq += 1
+        return event
+
+    def _on_metadata(self, data: dict[str, Any]) -> list[Event]:
+        if self.metadata is not None:
+            return []  # a second metadata frame (a producer that repeats it): keep the first
+        job = data.get("run_id") or data.get("job_id") or data.get("id")
+        self.run_id = job if isinstance(job, str) and job else uuid.uuid4().hex[:16]
+        if not data.get("agents") and data.get("swarm_type", "Agent") == "Agent":
+            name = data.get("name", data.get("agent_name", data.get("swarm_name")))
+            if isinstance(name, str) and name:
+                data["agents"] = [name]
+        event = self._event("metadata", data)
+        self.metadata = event  # type: ignore[assignment]
+        return [event]
+
+    def _ensure_started(self, *, with_start: bool = True) -> list[Event]:
+        events: list[Event] = []
+        if self.metadata is None:
+            self.run_id = self.run_id or uuid.uuid4().hex[:16]
+            self.metadata = self._make(  # type: ignore[assignment]
+                Metadata, job_id=self.run_id, name="", swarm_type="Agent", number_of_agents=1
+            )
+            events.append(self.metadata)  # type: ignore[arg-type]
+        if with_start and not self._started:
+            self._started = True
+            events.append(self._make(Start, status="running"))
+        return events
+
+    def _default_agent(self) -> str:
+        meta = self.metadata
+        if meta is not None and len(meta.agents) == 1:
+            return meta.agents[0]
+        return (meta.name if meta is not None else "") or "agent"
+
+    def _open_turn(self, agent: str, step: int, event: AgentStart | None = None) -> list[Event]:
+        self._open[agent] = []
+        loop = self._turns.get(agent, 0)
+        self._turns[agent] = loop + 1
+        if event is None:
+            event = self._make(AgentStart, agent=agent, step=step, loop=loop)  # type: ignore[assignment]
+        self._turn_of[agent] = (event.step, event.loop, False)  # type: ignore[union-attr]
+        return [event]  # type: ignore[list-item]
+
+    def _end_turn(self, event: AgentEnd) -> AgentEnd:
+        self._open.pop(event.agent, None)
+        self._turn_of.pop(event.agent, None)
+        self._last_output[event.agent] = event.output
+        return event
+
+    def _close_turn(self, agent: str, reason: str) -> list[Event]:
+        pieces = self._open[agent]
+        step, loop, failed = self._turn_of.get(agent, (0, 0, False))
+        end = self._make(
+            AgentEnd,
+            agent=agent,
+            output="".join(pieces),
+            finish_reason="error" if failed and reason == "stop" else reason,
+            step=step,
+            loop=loop,
+        )
+        return [self._end_turn(end)]  # type: ignore[arg-type]
+
+    def _close_turns(self, reason: str) -> list[Event]:
+        events: list[Event] = []
+        for agent in list(self._open):
+            events += self._close_turn(agent, reason)
+        return events
+
+    def _close_run(self, data: dict[str, Any] | None = None) -> list[Event]:
+        """Before ``done``: open turns end and ``end`` is added if the producer sent none."""
+        if self.ended:
+            return []
+        events = self._ensure_started() + self._close_turns("stop")
+        data = data or {}
+        status = data.get("run_status")
+        if not isinstance(status, str):
+            status = "failed" if self._failed else "completed"
+        elapsed = _finite(data.get("execution_time"))
+        if elapsed is None:
+            elapsed = self._t
+        output = data.get("output")
+        if not isinstance(output, str):
+            output = self._final_output()
+        self.ended = True
+        events.append(self._make(End, execution_time=elapsed, output=output, status=status))
+        return events
+
+    def _mark_done(self, data: dict[str, Any]) -> Event:
+        self.done = True
+        status = data.get("status")
+        return self._make(Done, status=status if isinstance(status, str) else "finished")
+
+    def _final_output(self) -> str:
+        """Without the producer's ``end``: the last agent's text (a single agent's whole answer)."""
+        if not self._last_output:
+            return ""
+        return next(reversed(self._last_output.values()))

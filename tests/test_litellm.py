@@ -1,0 +1,79 @@
+"""The real litellm path (nbswarm.models.litellm) against nbswarm serve's OpenAI endpoint on loopback."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")  # before anything imports litellm
+
+import subprocess
+import sys
+
+import pytest
+from sse_util import REPO, LiveServer, free_port
+
+import nbswarm
+from nbswarm.models.litellm import LiteLLMProvider
+from nbswarm.models.sim import SimProfile
+from nbswarm.recorder import Recorder
+from nbswarm.sse.server import create_app
+
+pytest.importorskip("litellm")
+
+KEY = "sk-test"
+
+
+@pytest.fixture(scope="module")
+def openai_server():
+    with LiveServer(create_app(api_key=KEY, sim_profile=SimProfile(length=30, delay_scale=0))) as live:
+        yield live
+
+
+def real_agent(name: str, base_url: str, **kw) -> nbswarm.Agent:
+    return nbswarm.Agent(
+        agent_name=name,
+        model_name="openai/gpt-4o-mini",
+        llm_base_url=base_url,
+        llm_api_key=KEY,
+        print_on=False,
+        **kw,
+    )
+
+
+def test_import_nbswarm_does_not_import_litellm():
+    code = "import sys, nbswarm; print('litellm' in sys.modules, 'openai' in sys.modules)"
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO, env={**os.environ}
+    )
+    assert out.stdout.split() == ["False", "False"]
+
+
+def test_litellm_streams_tokens_usage_and_cost_from_the_server(openai_server):
+    agent = real_agent("Remote", f"{openai_server.url}/v1", max_tokens=100)
+    tokens: list[str] = []
+    run = agent.stream("Explain why robots paint", streaming_callback=tokens.append)
+    text = run.result()
+    assert text and "".join(tokens) == text
+    assert not run.errors and run.end.status == "completed"
+    turn_usage = next(e for e in run.events if e.type == "usage" and e.agent == "Remote")
+    assert turn_usage.output_tokens == len(tokens)  # the usage chunk's completion_tokens came through
+    assert turn_usage.input_tokens > 0 and turn_usage.model == "openai/gpt-4o-mini"
+    assert run.usage.cost > 0  # litellm priced gpt-4o-mini from its local cost map
+    assert isinstance(agent._provider()[0], LiteLLMProvider)  # really the litellm path, not the sim
+
+
+def test_an_unreachable_endpoint_fails_one_agent_and_not_the_other(openai_server):
+    closed = f"http://127.0.0.1:{free_port()}/v1"
+    broken = real_agent("Broken", closed)
+    working = real_agent("Working", f"{openai_server.url}/v1", max_tokens=50)
+    rec = Recorder()
+    run = nbswarm.ConcurrentWorkflow([broken, working]).stream("Summarise the robot market", recorder=rec)
+    run.result()
+    errors = [e for e in run.events if e.type == "error"]
+    assert [e.agent for e in errors] == ["Broken"] and "Connection" in errors[0].message
+    ends = {e.agent: e for e in run.events if e.type == "agent_end"}
+    assert ends["Broken"].finish_reason == "error" and ends["Broken"].output == ""
+    assert ends["Working"].finish_reason in ("stop", "length") and ends["Working"].output
+    assert run.end.status == "failed"
+    chunks = rec.df[rec.df["event"] == "chunk"]
+    assert set(chunks["agent"]) == {"Working"}
