@@ -7,6 +7,7 @@ import, because otherwise litellm fetches its price map from the internet.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import AsyncIterator
 from typing import Any
@@ -50,18 +51,24 @@ class LiteLLMProvider:
         finish_reason = "stop"
         usage = None
         produced = 0
-        async for chunk in response:
-            choices = getattr(chunk, "choices", None) or []
-            if choices:
-                choice = choices[0]
-                text = getattr(choice.delta, "content", None)
-                if text:
-                    produced += 1
-                    yield text
-                if choice.finish_reason:
-                    finish_reason = choice.finish_reason
-            if getattr(chunk, "usage", None):
-                usage = chunk.usage
+        try:
+            async for chunk in response:
+                choices = getattr(chunk, "choices", None) or []
+                if choices:
+                    choice = choices[0]
+                    text = getattr(choice.delta, "content", None)
+                    if text:
+                        produced += 1
+                        yield text
+                    if choice.finish_reason:
+                        finish_reason = choice.finish_reason
+                if getattr(chunk, "usage", None):
+                    usage = chunk.usage
+        finally:  # a cancelled or failed stream closes its connection now, not at garbage collection
+            close = getattr(response, "aclose", None)
+            if close is not None:
+                with contextlib.suppress(Exception):
+                    await close()
         input_tokens = int(getattr(usage, "prompt_tokens", 0) or 0)
         output_tokens = int(getattr(usage, "completion_tokens", 0) or produced)
         yield Completion(
