@@ -1,4 +1,14 @@
-"""nbswarm: watch, record and understand streaming LLM agents and swarms from a notebook."""
+"""nbswarm: watch, record and understand streaming LLM agents and swarms from a notebook.
+
+The core (agents, workflows, events, runs, the sim) is imported eagerly and is light. The parts
+that need pandas, matplotlib, widgets or httpx (``Recorder``, ``record``, ``replay``, ``show``,
+``remote_run``) are imported on first use, so ``import nbswarm`` stays fast.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
 
 from .agent import Agent
 from .errors import AgentError, FlowError, InvalidArgument, NbswarmError, StreamError
@@ -8,7 +18,30 @@ from .models.sim import SimProfile, SimProvider
 from .run import Run
 from .workflows import AgentRearrange, ConcurrentWorkflow, SequentialWorkflow
 
+if TYPE_CHECKING:
+    from ._replay import replay
+    from .display import show
+    from .recorder import Recorder, record
+    from .sse.client import remote_run
+
 __version__ = "0.1.0"
+
+_LAZY = {
+    "Recorder": ".recorder",
+    "record": ".recorder",
+    "remote_run": ".sse.client",
+    "replay": "._replay",
+    "show": ".display",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name], __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'nbswarm' has no attribute {name!r}")
+
 
 __all__ = [
     "Agent",
@@ -26,6 +59,7 @@ __all__ = [
     "InvalidArgument",
     "Metadata",
     "NbswarmError",
+    "Recorder",
     "Run",
     "SequentialWorkflow",
     "SimProfile",
@@ -33,5 +67,9 @@ __all__ = [
     "Start",
     "StreamError",
     "Usage",
+    "record",
+    "remote_run",
+    "replay",
+    "show",
     "simulate",
 ]

@@ -45,7 +45,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             max_tokens=args.max_tokens,
             simulate=False if args.real_models else None,
         )
-    from .replay import replay_to_terminal
+    from ._replay import replay_to_terminal
 
     return replay_to_terminal(args.path, speed=args.speed)
 

@@ -264,7 +264,8 @@ def _complete(kind: str, values: dict[str, Any]) -> None:
     elif kind == "usage":
         i, o = values.get("input_tokens") or 0, values.get("output_tokens") or 0
         values["input_tokens"], values["output_tokens"] = int(i), int(o)
-        values["total_tokens"] = int(values.get("total_tokens") or i + o)
+        total = values.get("total_tokens")
+        values["total_tokens"] = int(i + o if total is None else total)
         cost = values.get("cost")
         if isinstance(cost, dict):  # billing_info-like objects
             cost = cost.get("total_cost", cost.get("cost", 0.0))

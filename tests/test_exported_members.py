@@ -16,8 +16,20 @@ def test_all_is_sorted_and_every_name_exists() -> None:
 
 
 def test_every_public_name_is_exported() -> None:
-    public = {name for name in vars(nbswarm) if not name.startswith("_") and name[0].isupper()}
-    assert public <= set(nbswarm.__all__)
+    ours = {
+        name
+        for name, value in vars(nbswarm).items()
+        if not name.startswith("_") and getattr(value, "__module__", "").startswith("nbswarm")
+    }
+    assert ours <= set(nbswarm.__all__)
+
+
+def test_lazy_names_resolve_to_their_objects() -> None:
+    from nbswarm._replay import replay
+    from nbswarm.recorder import Recorder
+
+    assert nbswarm.Recorder is Recorder
+    assert nbswarm.replay is replay and callable(nbswarm.replay)
 
 
 def test_import_is_light_and_offline() -> None:
