@@ -8,9 +8,9 @@ import math
 import pytest
 
 from nbswarm import Agent
+from nbswarm._replay import replay, replay_to_terminal
 from nbswarm.events import AgentEnd, AgentStart, Chunk, End, Metadata, Start, Usage
 from nbswarm.recorder import Recorder
-from nbswarm._replay import replay, replay_to_terminal
 from nbswarm.workflows import AgentRearrange
 
 
