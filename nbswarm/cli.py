@@ -24,6 +24,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     serve.add_argument(
         "--max-tokens", type=int, default=None, help="largest max_tokens a request may ask for"
     )
+    serve.add_argument(
+        "--real-models",
+        action="store_true",
+        help="send model names to litellm (default: every model is served by the offline sim)",
+    )
 
     replay = commands.add_parser("replay", help="replay a recorded run (.jsonl or .parquet) in the terminal")
     replay.add_argument("path")
