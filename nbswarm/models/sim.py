@@ -225,6 +225,11 @@ class SimProvider:
         """
         profile = self.profile
         pieces, finish_reason = sim_answer(request, profile)
+        # Priced before the first token: the first lookup loads litellm's price map (~70 ms of
+        # GIL-holding JSON parsing), which must fall in this stream's own wait for its first
+        # token, not in the middle of other agents' streams.
+        input_tokens = estimate_input_tokens(request.messages)
+        cost = cost_usd(request.model, input_tokens, len(pieces))
         scale = profile.effective_delay_scale()
         times = _times(len(pieces), profile, _rng(request, profile, "timing")) if scale > 0 else None
         clock = self._clock or asyncio.get_running_loop().time
@@ -241,10 +246,6 @@ class SimProvider:
             yield piece
         if fail_after == len(pieces):
             raise SimulatedFailure(f"sim model failed after {fail_after} tokens (fail_after={fail_after})")
-        input_tokens = estimate_input_tokens(request.messages)
         yield Completion(
-            finish_reason=finish_reason,
-            input_tokens=input_tokens,
-            output_tokens=len(pieces),
-            cost=cost_usd(request.model, input_tokens, len(pieces)),
+            finish_reason=finish_reason, input_tokens=input_tokens, output_tokens=len(pieces), cost=cost
         )
