@@ -1,11 +1,34 @@
-"""Where a run's output is shown: a live view in a notebook, the terminal otherwise."""
+"""Where a run's output is shown: a live view in a notebook, the terminal otherwise.
+
+* ``attach_output`` (``print_on=True``): in a notebook, a streaming run gets the live view
+  instead of printing; elsewhere the console printer prints it.
+* ``attach_dashboard`` (``ConcurrentWorkflow(show_dashboard=True)``): the live view in a
+  notebook, the throttled rich dashboard in a terminal.
+* ``show(run | recorder | events)``: show any run, live or finished, or a recorded one again.
+
+The widget and rich are imported only when they are used.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import weakref
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any
 
 from .console import ConsolePrinter
+from .events import EVENT_TYPES, Event
 from .run import Run
+
+if TYPE_CHECKING:
+    from .widget.view import LiveView
+
+__all__ = ["attach_dashboard", "attach_output", "in_notebook", "ipython_display", "show"]
+
+# The live view attached to each run, so showing the run again shows the same widget (whose
+# text the browser already has) rather than a second copy.
+_views: weakref.WeakKeyDictionary[Run, LiveView] = weakref.WeakKeyDictionary()
+_EVENT_CLASSES = tuple(EVENT_TYPES.values())
+_shown_in_cell: weakref.WeakKeyDictionary[Run, int] = weakref.WeakKeyDictionary()
 
 
 def in_notebook() -> bool:
@@ -18,23 +41,138 @@ def in_notebook() -> bool:
     return shell is not None and type(shell).__name__ == "ZMQInteractiveShell"
 
 
-def attach_output(run: Run, loops: Mapping[str, int], *, live: bool) -> None:
-    """Show the agents in ``loops`` (name -> max_loops): live panels in a notebook, printing elsewhere."""
-    run.add_sink(ConsolePrinter(loops, live=live))
+def attach_output(run: Run, loops: Mapping[str, int], *, live: bool, streaming: bool | None = None) -> None:
+    """Show the agents in ``loops`` (name -> max_loops).
+
+    ``live``: the terminal printer prints each token (else each turn at its end); ``streaming``:
+    some agent asked to stream (default: ``live``) -- in a notebook that shows the live view.
+    """
+    if in_notebook() and (live if streaming is None else streaming):
+        _display(_watch(run, agents=list(loops)), run)
+    else:
+        run.add_sink(ConsolePrinter(loops, live=live))
 
 
 def attach_dashboard(run: Run) -> None:
-    """Show every agent of a run side by side while they stream (the ConcurrentWorkflow dashboard)."""
-    run.add_sink(_DashboardStub())
+    """Show every agent of ``run`` live: the widget in a notebook, a rich dashboard in a terminal."""
+    if in_notebook():
+        _display(_watch(run), run)
+    else:
+        from .dashboard import Dashboard
+
+        run.add_sink(Dashboard())
 
 
-class _DashboardStub(ConsolePrinter):
-    """Prints each agent's turn when it ends (until the live dashboard lands)."""
+def show(
+    source: Run | Iterable[Event] | Any, *, markdown: bool = True, max_height: int = 320
+) -> LiveView | list[LiveView] | None:
+    """Show a run -- running, finished, or recorded -- as the live view (a rich panel in a terminal).
 
-    def __init__(self) -> None:
-        super().__init__({}, live=False)
+    ``source``: a ``Run``; a recorder or anything with ``.events``; or an iterable of events
+    (several runs' events give one view per run). Returns the view(s) in a notebook, else None.
+    """
+    if isinstance(source, Run):
+        if not in_notebook():
+            _show_in_terminal(source)
+            return None
+        view = _views.get(source)
+        if view is None:
+            if source.done and source.end is not None:
+                view = _finished_view(source.events, markdown, max_height)
+                _views[source] = view
+            else:
+                view = _watch(source, markdown=markdown, max_height=max_height)
+        _display(view, source)
+        return view
+    runs = _events_by_run(source)
+    if not in_notebook():
+        for events in runs:
+            _print_static(events)
+        return None
+    views = [_finished_view(events, markdown, max_height) for events in runs]
+    for view in views:
+        _display(view, None)
+    return views[0] if len(views) == 1 else views
 
-    def __call__(self, event):  # type: ignore[no-untyped-def]
-        if event.type == "metadata":
-            self.loops = {name: 1 for name in event.agents}
-        super().__call__(event)
+
+def ipython_display(run: Run) -> None:
+    """What ``Run._ipython_display_`` does: show the run, unless its view is already in this cell."""
+    if not in_notebook():
+        print(repr(run))
+        return
+    if _views.get(run) is not None and _shown_in_cell.get(run) == _execution_count():
+        return
+    show(run)
+
+
+# -- helpers ---------------------------------------------------------------------------------
+
+
+def _watch(run: Run, *, agents: list[str] | None = None, markdown: bool = True, max_height: int = 320) -> Any:
+    from .widget.view import LiveView
+
+    view = LiveView(agents=agents, markdown=markdown, max_height=max_height)
+    view.watch(run)
+    _views[run] = view
+    return view
+
+
+def _finished_view(events: Iterable[Event], markdown: bool, max_height: int) -> Any:
+    from .widget.view import LiveView
+
+    return LiveView(events, final=True, markdown=markdown, max_height=max_height)
+
+
+def _display(view: Any, run: Run | None) -> None:
+    from IPython.display import display
+
+    display(view)
+    if run is not None:
+        _shown_in_cell[run] = _execution_count()
+
+
+def _execution_count() -> int:
+    from IPython import get_ipython
+
+    shell = get_ipython()
+    return getattr(shell, "execution_count", -1) if shell is not None else -1
+
+
+def _events_by_run(source: Any) -> list[list[Event]]:
+    events = getattr(source, "events", source)
+    if callable(events):
+        events = events()
+    if isinstance(events, (str, bytes)) or not isinstance(events, Iterable):
+        raise TypeError(
+            f"show() takes a Run, a recorder (anything with .events) or an iterable of events, "
+            f"got {type(source).__name__}"
+        )
+    runs: dict[str, list[Event]] = {}
+    for event in events:
+        if not isinstance(event, _EVENT_CLASSES):
+            raise TypeError(f"show() expected nbswarm events, got a {type(event).__name__}")
+        runs.setdefault(event.run_id, []).append(event)
+    if not runs:
+        raise ValueError("show() was given no events: nothing to show")
+    return list(runs.values())
+
+
+def _show_in_terminal(run: Run) -> None:
+    if run.done and run.end is not None:
+        _print_static(run.events)
+    else:
+        from .dashboard import Dashboard
+
+        run.add_sink(Dashboard())
+
+
+def _print_static(events: Iterable[Event]) -> None:
+    from rich.console import Console
+
+    from .dashboard import render_state
+    from .widget.state import ViewState
+
+    console = Console()
+    state = ViewState().feed(events)
+    state.take_delta()
+    console.print(render_state(state, width=console.size.width, lines=None))

@@ -199,6 +199,12 @@ class Run:
         if self._task is not None:
             self._task.cancel()
 
+    def _ipython_display_(self) -> None:
+        """In a notebook, a Run shows itself as its live view."""
+        from .display import ipython_display
+
+        ipython_display(self)
+
     def __repr__(self) -> str:
         name = self.metadata.name if self.metadata else "?"
         return f"<Run {self.run_id} {name!r} {self.status} events={len(self._events)}>"

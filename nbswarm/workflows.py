@@ -135,8 +135,9 @@ class _Workflow:
         }
         if printing:
             parallel = any(len(step) > 1 for step in self.steps)
-            live = not parallel and any(a.streaming_on or a.stream_detailed for a in self.agents)
-            attach_output(run, printing, live=live)
+            streaming = any(a.streaming_on or a.stream_detailed for a in self.agents)
+            # A terminal cannot show parallel agents token by token; a notebook's live view can.
+            attach_output(run, printing, live=streaming and not parallel, streaming=streaming)
 
     def _checked(self, run: Run, text: str) -> str:
         if self.on_agent_error == "raise":
