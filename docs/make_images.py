@@ -29,8 +29,12 @@ roles = {
     "Critic": "You are a sceptical critic. Find the weak points.",
     "Editor": "You are an editor. Merge the research and the critique into a recommendation.",
 }
-agents = [Agent(agent_name=n, system_prompt=p, model_name="sim/gpt-4o-mini", print_on=False) for n, p in roles.items()]
-swarm = AgentRearrange(name="research-swarm", agents=agents, flow="Researcher, Critic -> Editor", show_dashboard=True)
+agents = [
+    Agent(agent_name=n, system_prompt=p, model_name="sim/gpt-4o-mini", print_on=False) for n, p in roles.items()
+]
+swarm = AgentRearrange(
+    name="research-swarm", agents=agents, flow="Researcher, Critic -> Editor", show_dashboard=True
+)
 """
 TASK = "Should a mid-sized city invest in grid-scale battery storage?"
 
