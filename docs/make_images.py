@@ -30,7 +30,8 @@ roles = {
     "Editor": "You are an editor. Merge the research and the critique into a recommendation.",
 }
 agents = [
-    Agent(agent_name=n, system_prompt=p, model_name="sim/gpt-4o-mini", print_on=False) for n, p in roles.items()
+    Agent(agent_name=name, system_prompt=prompt, model_name="sim/gpt-4o-mini", print_on=False)
+    for name, prompt in roles.items()
 ]
 swarm = AgentRearrange(
     name="research-swarm", agents=agents, flow="Researcher, Critic -> Editor", show_dashboard=True
