@@ -36,14 +36,14 @@ class _Workflow:
 
     def __init__(
         self,
-        agents: Sequence[Agent],
+        agents: Sequence[Agent] = (),
         *,
-        name: str | None,
-        description: str,
-        max_loops: int,
-        streaming_callback: Callable[[str, str, bool], Any] | None,
-        on_agent_error: str,
+        name: str | None = None,
+        description: str = "",
+        max_loops: int = 1,
         show_dashboard: bool = False,
+        streaming_callback: Callable[[str, str, bool], Any] | None = None,
+        on_agent_error: str = "continue",
     ) -> None:
         where = type(self).__name__
         self.name = check.text("name", name or where, where, allow_empty=False)
@@ -161,27 +161,6 @@ class SequentialWorkflow(_Workflow):
 
     swarm_type = "SequentialWorkflow"
 
-    def __init__(
-        self,
-        agents: Sequence[Agent] = (),
-        *,
-        name: str | None = None,
-        description: str = "",
-        max_loops: int = 1,
-        streaming_callback: Callable[[str, str, bool], Any] | None = None,
-        on_agent_error: str = "continue",
-        show_dashboard: bool = False,
-    ) -> None:
-        super().__init__(
-            agents,
-            name=name,
-            description=description,
-            max_loops=max_loops,
-            streaming_callback=streaming_callback,
-            on_agent_error=on_agent_error,
-            show_dashboard=show_dashboard,
-        )
-
     @property
     def steps(self) -> Steps:
         return tuple((agent.agent_name,) for agent in self.agents)
@@ -191,27 +170,6 @@ class ConcurrentWorkflow(_Workflow):
     """All agents at the same time on the same task."""
 
     swarm_type = "ConcurrentWorkflow"
-
-    def __init__(
-        self,
-        agents: Sequence[Agent] = (),
-        *,
-        name: str | None = None,
-        description: str = "",
-        max_loops: int = 1,
-        show_dashboard: bool = False,
-        streaming_callback: Callable[[str, str, bool], Any] | None = None,
-        on_agent_error: str = "continue",
-    ) -> None:
-        super().__init__(
-            agents,
-            name=name,
-            description=description,
-            max_loops=max_loops,
-            streaming_callback=streaming_callback,
-            on_agent_error=on_agent_error,
-            show_dashboard=show_dashboard,
-        )
 
     @property
     def steps(self) -> Steps:
