@@ -400,3 +400,79 @@ def test_importing_the_sim_does_not_import_litellm():
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO, env=env, capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "False"
+
+
+def long_answer(messages: list[dict], seeds: range = range(4)) -> str:
+    """Several long answers to one prompt, so most templates and every phrase get used."""
+    profile = SimProfile(delay_scale=0, fill=True)
+    return "\n".join(
+        "".join(sim_answer(request(messages, seed=seed, max_tokens=1500), profile)[0]) for seed in seeds
+    )
+
+
+BATTERY = "Should a mid-sized city invest in grid-scale battery storage?"
+
+
+@pytest.mark.parametrize(
+    ("system", "task", "bad", "good"),
+    [
+        (
+            "You are an energy analyst. Gather the key facts and weigh the options.",
+            BATTERY,
+            ["city invest", "the gather", "the weigh"],
+            "grid-scale battery storage",
+        ),
+        (
+            "You synthesise the analysts' findings into a short recommendation.",
+            BATTERY,
+            ["the synthesise", "the recommendation", "city invest"],
+            "grid-scale battery storage",
+        ),
+        (
+            "You are a financial analyst.",
+            "Analyze Tesla (TSLA) stock from market and financial perspectives",
+            ["the analyze", " tesla", "the Tesla"],
+            "Tesla (TSLA) stock",
+        ),
+        (
+            None,
+            "Write a short explanation of how neural networks work",
+            ["the explanation", "networks work"],
+            "neural networks",
+        ),
+        (None, "Write a creative story", ["the write"], "the creative story"),
+        (None, "Generate report", ["generate report", "Generate Report"], "the report"),
+    ],
+)
+def test_phrases_are_noun_phrases_not_verbs_or_deliverables(system, task, bad, good):
+    messages = ([{"role": "system", "content": system}] if system else []) + [
+        {"role": "user", "content": task}
+    ]
+    text = long_answer(messages)
+    assert good in text
+    for phrase in bad:
+        assert phrase not in text, phrase
+
+
+def test_key_phrases_prefer_the_object_and_keep_names():
+    from nbswarm.models._simtext import key_phrases
+
+    def nps(text: str) -> list[str]:
+        return [p.np for p in key_phrases(text)]
+
+    assert nps(BATTERY) == ["the grid-scale battery storage", "the mid-sized city"]
+    assert nps("Analyze Tesla (TSLA) stock from market and financial perspectives")[0] == "Tesla (TSLA) stock"
+    assert "Tesla" in nps("Tesla reported record deliveries.")  # a name at a sentence start keeps its capital
+    assert nps("Electric vehicle adoption in Norway") == ["the electric vehicle adoption", "Norway"]
+    assert nps("Evaluate the risks of expanding into the European market") == [
+        "the European market",
+        "the risks",
+    ]
+    assert (
+        nps("Report the quarterly sales figures and design a dashboard.")[0] == "the quarterly sales figures"
+    )
+    assert nps("Summarise the history of jazz in New Orleans.")[0] == "New Orleans"
+    assert nps("Plan a marketing launch for a Kyoto tea brand.") == [
+        "Kyoto tea brand",
+        "the marketing launch",
+    ]

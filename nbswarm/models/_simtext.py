@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 from . import _simwords as lex
 
 _PIECE = re.compile(r"\n+|[ \t]*[\w'’\-]+|[ \t]*([^\w\s])\1*|\s+")
-_WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9'’\-]*")
+_WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9'’\-\ue000\ue001]*")
+_TICKER = re.compile(r"\b([A-Z][\w'’\-]*) \(([A-Z][A-Z0-9.&]{0,5})\)")
 _FRAGMENT_SPLIT = re.compile(r"([.,;:!?()\[\]{}\"“”<>|\n—–*#`=/\\]+|(?:^|\s)[-•]\s)")
 _ROLE = re.compile(r"\b(?:you are|act as|acting as|your role is)\s+(?:an?|the)\s+([^.;:,!?\n()]+)", re.I)
 _ROLE_CUT = re.compile(
@@ -147,30 +148,34 @@ def _label_kind(name: str) -> str | None:
 
 
 def key_phrases(text: str, limit: int = 6, extra_stop: frozenset[str] = frozenset()) -> list[Phrase]:
-    """The text's key phrases, best first (RAKE: runs of content words, scored by co-occurrence)."""
-    text = text[:4000]  # enough to find the topic; keeps long contexts cheap
+    """The text's key noun phrases, best first (RAKE: runs of content words, scored by co-occurrence).
+
+    Verbs break runs (imperatives, "you synthesise", "a city invest in"), so a phrase is a noun
+    phrase; phrases that only name the deliverable ("the explanation") give way to its subject.
+    """
+    text = _TICKER.sub("\\1\ue000\\2\ue001", text[:4000])  # "Tesla (TSLA)" stays one word
+    common = {w for w in _WORD.findall(text) if w.islower()}
     runs: list[list[str]] = []
     parts = _FRAGMENT_SPLIT.split(text)  # fragment, separator, fragment, ...
     for index in range(0, len(parts), 2):
-        fragment = parts[index]
         # after a sentence end (or a colon, bullet, heading) a first capital says nothing
         sentence_start = index == 0 or any(c in parts[index - 1] for c in ".!?:\n#*-•")
+        words = _WORD.findall(parts[index])
+        inverted = sentence_start and bool(words) and words[0].lower() in lex.INVERTING
         run: list[str] = []
-        for position, m in enumerate(_WORD.finditer(fragment)):
-            word = m.group(0)
+        for i, word in enumerate(words):
             low = word.lower()
-            past = run and low.endswith("ed") and len(low) > 4  # "adoption accelerated": a verb
-            if past or low in lex.STOPWORDS or low in extra_stop or (len(word) < 3 and not word.isupper()):
-                if run:
-                    runs.append(run)
+            if _breaks(words, i, bool(run), extra_stop):
+                if inverted and run and low in lex.PREPOSITIONS | lex.DETERMINERS:
+                    inverted = _drop_verb(run)  # "Should a city invest in": the subject ends on the verb
+                runs.append(run)
                 run = []
                 continue
-            if position == 0 and sentence_start and word[:1].isupper() and word[1:].islower():
-                word = word.lower()  # capitalised only because it starts a sentence
+            if i == 0 and sentence_start and _common_capital(word, words[1:2], common):
+                word = low  # capitalised only because it starts a sentence
             run.append(word)
-        if run:
-            runs.append(run)
-    runs = [r[-4:] for r in runs if any(not w.isdigit() for w in r) and not _lone_modifier(r)]
+        runs.append(run)
+    runs = [r[-4:] for r in map(_trim, runs) if any(not w.isdigit() for w in r)]
     freq: dict[str, int] = {}
     degree: dict[str, int] = {}
     for run in runs:
@@ -180,20 +185,65 @@ def key_phrases(text: str, limit: int = 6, extra_stop: frozenset[str] = frozense
             degree[key] = degree.get(key, 0) + len(run)
     scored: dict[str, tuple[float, int, str]] = {}
     for order, run in enumerate(runs):
-        bare = " ".join(run)
+        bare = " ".join(run).replace("\ue000", " (").replace("\ue001", ")")
         key = bare.lower()
         if key not in scored:
             score = sum(degree[w.lower()] / freq[w.lower()] for w in run)
             scored[key] = (-score, order, bare)
-    best = sorted(scored.values())[:limit]
-    return [
-        Phrase(bare, bare if bare[0].isupper() or bare[0].isdigit() else "the " + bare) for _, _, bare in best
-    ]
+    topical = [v for k, v in scored.items() if not set(k.split()) <= lex.DELIVERABLES]
+    best = sorted(topical or scored.values())[:limit]
+    return [Phrase(bare, _noun_phrase(bare)) for _, _, bare in best]
 
 
-def _lone_modifier(run: list[str]) -> bool:
-    """A one-word run like "doubled" or "quickly" is a verb or adverb, not a topic."""
-    return len(run) == 1 and run[0].lower().endswith(("ed", "ly"))
+def _noun_phrase(bare: str) -> str:
+    """With "the" unless a name or number leads: "Norway", "Tesla (TSLA) stock", "the European market"."""
+    first, last = bare.split()[0], bare.split()[-1]
+    demonym = first.endswith(("ean", "ian", "can", "ese", "ish")) and last[:1].islower()
+    return bare if (first[0].isupper() or first[0].isdigit()) and not demonym else "the " + bare
+
+
+def _breaks(words: list[str], i: int, in_run: bool, extra_stop: frozenset[str]) -> bool:
+    """Whether ``words[i]`` is not part of a noun phrase (a stop word, a verb, an adverb)."""
+    word, low = words[i], words[i].lower()
+    prev = words[i - 1].lower() if i else ""
+    following = words[i + 1] if i + 1 < len(words) else ""
+    after = following.lower()
+    if low in lex.STOPWORDS or low in extra_stop or (len(word) < 3 and not word.isupper()):
+        return not (word == "New" and following[:1].isupper())  # "New Orleans"
+    if in_run and low.endswith("ed") and len(low) > 4:
+        return True  # "adoption accelerated": a verb
+    if low in lex.AMBIGUOUS and (prev in lex.SUBJECTS or prev in lex.MODALS or after in lex.DETERMINERS):
+        return True  # "report the findings", "we design"
+    if word.islower() and not low.endswith("s") and (prev in lex.SUBJECTS or (prev in lex.MODALS and i > 1)):
+        return True  # "you synthesise", "the city should invest"
+    return low.endswith("ing") and len(low) > 5 and after in lex.DETERMINERS  # "expanding into"
+
+
+def _drop_verb(run: list[str]) -> bool:
+    """Drop the verb that ends an inverted question's subject; False once done."""
+    last = run[-1]
+    if len(run) > 1 and last.islower() and not last.endswith(("s", "ing", "ed")):
+        run.pop()
+    return False
+
+
+def _trim(run: list[str]) -> list[str]:
+    """Without trailing adverbs ("reasoning clearly"); empty for a lone "doubled" or "quickly"."""
+    while run and run[-1].lower().endswith("ly") and run[-1].lower() not in lex.LY_WORDS:
+        run = run[:-1]
+    return [] if len(run) == 1 and run[0].lower().endswith("ed") else run
+
+
+def _common_capital(word: str, following: list[str], common: set[str]) -> bool:
+    """A sentence-initial capital on a common word ("Electric cars"), not on a name ("Tesla")."""
+    low = word.lower()
+    if not (word[:1].isupper() and word[1:].islower()) or low.endswith(("'s", "’s")):
+        return False
+    if following and following[0][:1].isupper():
+        return False  # "Goldman Sachs"
+    return (
+        low in common or low in lex.AMBIGUOUS or low in lex.DELIVERABLES or low.endswith(lex.COMMON_ENDINGS)
+    )
 
 
 class _Deck:
@@ -230,7 +280,8 @@ class Writer:
         role_text = prompt.system
         if prompt.role:
             role_text = role_text.replace(prompt.role, " ")
-        lenses = [p.bare for p in key_phrases(role_text, 3) if p.bare.lower() not in lex.STOPWORDS]
+        # lenses read as plurals ("the {l} are"): "analysts' findings", not "recommendation"
+        lenses = [p.bare for p in key_phrases(role_text, 3) if _plural(p.bare.split()[-1].lower())]
         lenses += lex.lenses_for(prompt.role or "")
         self.lens_list = list(dict.fromkeys(lenses))
         self.lenses = _Deck(self.lens_list, rng)
@@ -318,6 +369,10 @@ def _point_of(text: str, task_words: set[str], role: str | None) -> str:
     short = [p for p in fresh if len(p.bare.split()) <= 3]  # long runs are often clauses, not names
     best = (short or fresh or phrases)[:1]
     return best[0].np if best else "their findings"
+
+
+def _plural(word: str) -> bool:
+    return word.endswith(("s", "s'")) and not word.endswith(("ss", "is", "us", "ics"))
 
 
 def _article(role: str) -> str:

@@ -37,9 +37,64 @@ _VERBS = _words(
     provide put remain rise run say see seem show start suggest take want work analyze identify write
     help explain describe assess summarize compare
     plan track monitor rose fell grew led took made saw became began came went held kept ran said
-    brought drove"""
+    brought drove generate gather synthesise synthesize weigh invest summarise analyse decide determine
+    predict propose develop implement improve reduce expand adopt afford replace prioritise prioritize
+    translate rewrite proofread debug optimise optimize calculate argue justify persuade brainstorm
+    collect combine merge aggregate extract organise organize refine simplify clarify verify validate
+    ensure tackle choose select sell pursue
+    consolidate distil distill condense critique draft"""
 )
-STOPWORDS = STOPWORDS | {v + end for v in _VERBS for end in ("", "s", "es", "d", "ed")}
+
+
+def _inflect(verb: str) -> set[str]:
+    forms = {verb, verb + "s", verb + "es", verb + "d", verb + "ed"}
+    if verb.endswith("y"):
+        forms |= {verb[:-1] + "ies", verb[:-1] + "ied"}
+    return forms
+
+
+VERBS = frozenset(f for v in _VERBS for f in _inflect(v))
+STOPWORDS = STOPWORDS | VERBS
+# Noun-or-verb words: a verb only next to a subject pronoun, a modal or "to", or before a determiner
+# ("report the findings", "we design"); otherwise a noun ("annual report", "product design").
+AMBIGUOUS = frozenset(
+    f
+    for v in _words(
+        """report design test trade demand cost study model process control rate fix measure structure
+        forecast estimate support price target budget map question experience challenge increase decrease
+        impact shape reach benefit ban fund power drive transform pitch frame rework launch exit rank
+        contrast cover address hire enter buy"""
+    )
+    for f in _inflect(v)
+)
+SUBJECTS = _words("i you we they")
+MODALS = _words("should can could will would must may might shall do does did to")
+DETERMINERS = _words(
+    "a an the this that these those its their our your my his her into onto whether how why what which"
+)
+# Words that begin a question with the subject before its verb: "Should a city invest in ...".
+INVERTING = _words("should can could will would must may might shall do does did")
+PREPOSITIONS = _words("in into on for with from to at by about over of against toward towards as")
+# What is asked for, not what it is about: "a short explanation of how X works" is about X.
+DELIVERABLES = _words(
+    """explanation explanations overview summary report reports story essay description analysis
+    recommendation recommendations memo article post paragraph paragraphs outline introduction guide
+    breakdown comparison assessment evaluation response draft note notes proposal email letter poem
+    script tutorial version list bullet bullets point points sentence sentences
+    thoughts answer reply plan review critique pitch brief document"""
+)
+# Words ending in -ly that are not adverbs (a phrase may end on them).
+LY_WORDS = _words("supply family assembly italy july monopoly anomaly ally rally reply butterfly")
+# Endings of common words: a capital on such a word at a sentence start is only the sentence's.
+COMMON_ENDINGS = tuple(
+    sorted(
+        _words(
+            """tion sion ment ness ity ance ence ing ism ist ics ure age ate ive ous ful able ible al ic ed
+    ly er ers or ors ar ary ory ery ty cy th ship hood dom ent ant ial ical es ts ks ns ds gs ps rs ls ms ote
+    ine"""
+        )
+    )
+)
 
 TASK_LABELS = _words(
     "user human task question input query request prompt goal objective instructions instruction topic "
@@ -55,7 +110,7 @@ FALLBACK_TOPICS = ["this topic", "the question at hand", "the request"]
 
 # Role keyword -> lenses (plural noun phrases) that role writes through; first matches win.
 _LENSES = [
-    ("technical analys", ["price patterns", "support levels", "volume trends", "momentum signals"]),
+    ("technical_analys", ["price patterns", "support levels", "volume trends", "momentum signals"]),
     ("market", ["customer segments", "competitors", "demand signals", "pricing dynamics"]),
     ("financ invest trad econom fund bank", ["cash flows", "valuations", "risk factors", "returns"]),
     ("research scien scholar", ["sources", "findings", "data points", "long-term trends"]),
@@ -80,7 +135,7 @@ def lenses_for(role: str) -> list[str]:
     found: list[str] = []
     matched = 0
     for keys, lenses in _LENSES:
-        if matched < 2 and any(k in role for k in keys.split()):
+        if matched < 2 and any(k.replace("_", " ") in role for k in keys.split()):
             found += lenses
             matched += 1
     return found or list(_DEFAULT_LENSES)
