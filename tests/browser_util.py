@@ -31,7 +31,7 @@ KERNEL_NAME = "nbswarm-test"
 
 
 def chromium_path() -> str | None:
-    """Debian's chromium (never a browser downloaded by ``playwright install``)."""
+    """Debian's chromium (never a browser that playwright downloads itself)."""
     return shutil.which("chromium") or shutil.which("chromium-browser")
 
 
