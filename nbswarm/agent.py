@@ -143,7 +143,7 @@ class Agent:
         return resolve(self.model_name)
 
     def _checked(self, run: Run, text: str) -> str:
-        failures = [e for e in run.errors if e.error_type != "CallbackError"]
+        failures = run.agent_errors
         if failures:
             first = failures[0]
             raise AgentError(

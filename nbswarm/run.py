@@ -44,6 +44,9 @@ Body = Callable[["Run"], Awaitable[None]]
 FLUSH_INTERVAL = 0.04
 """Seconds between ``flush()`` calls on sinks: at most 25 display updates per second."""
 
+SINK_ERROR = "CallbackError"
+"""The ``error_type`` of the error event a failing sink becomes."""
+
 _created_hooks: list[Callable[[Run], None]] = []
 
 
@@ -154,6 +157,11 @@ class Run:
         if self.end is not None:
             return self.end.status
         return "pending" if self._mode is None else "running"
+
+    @property
+    def agent_errors(self) -> list[Error]:
+        """The errors of agents and their models, leaving out failing sinks (``CallbackError``)."""
+        return [error for error in self.errors if error.error_type != SINK_ERROR]
 
     @property
     def done(self) -> bool:
@@ -345,7 +353,7 @@ class Run:
         message = f"{name} {what}: {type(exc).__name__}: {exc}"
         logger.warning("nbswarm run %s: %s (the run goes on)", self.run_id, message)
         if not self._closed:  # may follow ``end``: sinks can lag the producer in a sync run
-            self.emit(Error, agent=getattr(event, "agent", None), error_type="CallbackError", message=message)
+            self.emit(Error, agent=getattr(event, "agent", None), error_type=SINK_ERROR, message=message)
 
     def _maybe_flush(self) -> None:
         if not self._flushable:

@@ -141,7 +141,7 @@ class _Workflow:
 
     def _checked(self, run: Run, text: str) -> str:
         if self.on_agent_error == "raise":
-            failures = [e for e in run.errors if e.error_type != "CallbackError"]
+            failures = run.agent_errors
             if failures:
                 first = failures[0]
                 raise AgentError(
