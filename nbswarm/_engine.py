@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 
 from .events import AgentEnd, AgentStart, Chunk, End, Error, Metadata, Start, Usage
 from .models import Completion, ModelRequest
-from .run import Run
+from .run import Run, Sink
 
 if TYPE_CHECKING:
     from .agent import Agent
@@ -101,6 +101,15 @@ def messages_for(agent: Agent, task: str, history: History) -> list[dict[str, st
     if messages[-1]["role"] == "assistant":
         messages.append({"role": "user", "content": "Continue: refine and extend your previous answer."})
     return messages
+
+
+def plan_run(plan: Plan, task: str, recorder: Sink | None = None) -> Run:
+    """The (not yet started) Run of ``plan`` on ``task``, recorded by ``recorder`` if given."""
+
+    async def body(run: Run) -> None:
+        await execute(run, plan, task)
+
+    return Run(body, sinks=() if recorder is None else (recorder,))
 
 
 async def execute(run: Run, plan: Plan, task: str) -> None:

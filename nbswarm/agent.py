@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from . import _validate as check
-from ._engine import Plan, Turn, execute
+from ._engine import Plan, Turn, plan_run
 from .callbacks import LOOP_SEPARATOR, DetailedCallback, TokenCallback
 from .display import attach_output
 from .errors import AgentError
@@ -113,12 +113,7 @@ class Agent:
             final_output=_joined_turns,
         )
 
-        async def body(run: Run) -> None:
-            await execute(run, plan, task)
-
-        run = Run(body)
-        if recorder is not None:
-            run.add_sink(recorder)
+        run = plan_run(plan, task, recorder)
         callback = callback or self.streaming_callback
         if callback is not None:
             run.add_sink(self.callback_sink(callback, separate_loops=True))

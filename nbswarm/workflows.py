@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, ClassVar
 
 from . import _validate as check
-from ._engine import Plan, execute
+from ._engine import Plan, plan_run
 from .agent import Agent
 from .callbacks import WorkflowCallback
 from .display import attach_dashboard, attach_output
@@ -112,12 +112,7 @@ class _Workflow:
             on_agent_error="stop" if self.on_agent_error == "stop" else "continue",
         )
 
-        async def body(run: Run) -> None:
-            await execute(run, plan, task)
-
-        run = Run(body)
-        if recorder is not None:
-            run.add_sink(recorder)
+        run = plan_run(plan, task, recorder)
         if callback is not None:
             run.add_sink(WorkflowCallback(callback))
         for agent in self.agents:
