@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from .events import AgentEnd, AgentStart, Chunk, End, Error, Metadata, Start, Usage
-from .models import Completion, ModelRequest
+from .models import Completion, ModelRequest, Reasoning, Text
 from .run import Run, Sink
 
 if TYPE_CHECKING:
@@ -122,6 +122,7 @@ async def execute(run: Run, plan: Plan, task: str) -> None:
         number_of_agents=len(plan.agent_names),
         agents=plan.agent_names,
         flow=plan.flow,
+        steps=tuple(tuple(agent.agent_name for agent in step) for step in plan.steps),
         description=plan.description,
     )
     run.emit(Start, status="running")
@@ -200,10 +201,15 @@ async def agent_turn(
             seed=agent.seed,
         )
         async for item in provider.stream(request):
-            if isinstance(item, str):
-                if item:
-                    pieces.append(item)
-                    emit(Chunk, agent=name, content=item, index=index)
+            if isinstance(item, (str, Text)):
+                text = item if isinstance(item, str) else item.content
+                if text:
+                    pieces.append(text)
+                    emit(Chunk, agent=name, content=text, index=index)
+                    index += 1
+            elif isinstance(item, Reasoning):
+                if item.content:
+                    emit(Chunk, agent=name, content=item.content, index=index, kind="reasoning")
                     index += 1
             else:
                 completion = item

@@ -26,12 +26,14 @@ _KINDS: dict[str, str] = {
     "step": "int",
     "loop": "int",
     "chunk_index": "int",
+    "kind": "str",
     "content": "str",
     "n_chars": "int",
     "input_tokens": "int",
     "output_tokens": "int",
     "total_tokens": "int",
     "cost": "float",
+    "estimated": "bool",
     "model": "str",
     "finish_reason": "str",
     "status": "str",
@@ -41,6 +43,7 @@ _KINDS: dict[str, str] = {
     "number_of_agents": "int",
     "agents": "tuple",
     "flow": "str",
+    "steps": "steps",
     "description": "str",
     "agent": "obj",
     "name": "obj",
@@ -56,11 +59,12 @@ _FIELDS: dict[str, tuple[tuple[str, str], ...]] = {
         ("number_of_agents", "number_of_agents"),
         ("agents", "agents"),
         ("flow", "flow"),
+        ("steps", "steps"),
         ("description", "description"),
     ),
     "start": (("status", "status"),),
     "agent_start": (("agent", "agent"), ("step", "step"), ("loop", "loop")),
-    "chunk": (("agent", "agent"), ("content", "content"), ("index", "chunk_index")),
+    "chunk": (("agent", "agent"), ("content", "content"), ("index", "chunk_index"), ("kind", "kind")),
     "agent_end": (
         ("agent", "agent"),
         ("output", "content"),
@@ -75,6 +79,7 @@ _FIELDS: dict[str, tuple[tuple[str, str], ...]] = {
         ("total_tokens", "total_tokens"),
         ("cost", "cost"),
         ("model", "model"),
+        ("estimated", "estimated"),
     ),
     "end": (("execution_time", "execution_time"), ("output", "content"), ("status", "status")),
     "error": (("agent", "agent"), ("error_type", "error"), ("message", "content")),
@@ -91,12 +96,14 @@ COLUMNS: tuple[str, ...] = (
     "step",
     "loop",
     "chunk_index",
+    "kind",
     "content",
     "n_chars",
     "input_tokens",
     "output_tokens",
     "total_tokens",
     "cost",
+    "estimated",
     "model",
     "finish_reason",
     "status",
@@ -108,6 +115,7 @@ COLUMNS: tuple[str, ...] = (
     "number_of_agents",
     "agents",
     "flow",
+    "steps",
     "description",
 )
 
@@ -176,7 +184,10 @@ def _fill(n: int, positions: np.ndarray, values: list[Any], column: str) -> Any:
         return pd.arrays.IntegerArray(data, mask)
     data = np.full(n, None, dtype=object)
     boxed = np.empty(len(values), dtype=object)
-    if kind == "tuple":
+    if kind == "bool":
+        data[positions] = values
+        return pd.array(data, dtype="boolean")
+    if kind in ("tuple", "steps"):
         for i, value in enumerate(values):
             boxed[i] = value  # a tuple must stay one cell, not become a row of cells
     else:
@@ -245,7 +256,7 @@ def _typed(column: str, series: pd.Series) -> list[Any]:
     """The column as Python values of the event field's type, None for every kind of missing."""
     values = series.astype(object).tolist()
     kind = "str" if column == "run_id" else "int" if column == "seq" else "float" if column == "t" else None
-    convert = {"int": int, "float": float, "str": str, "obj": str, "tuple": _names}[kind or _KINDS[column]]
+    convert = _CONVERT[kind or _KINDS[column]]
     return [
         None if v is None or v is pd.NA or (isinstance(v, float) and v != v) else convert(v) for v in values
     ]
@@ -253,3 +264,18 @@ def _typed(column: str, series: pd.Series) -> list[Any]:
 
 def _names(value: Any) -> tuple[str, ...]:
     return tuple(str(v) for v in value)
+
+
+def _steps(value: Any) -> tuple[tuple[str, ...], ...]:
+    return tuple(_names(step) for step in value)
+
+
+_CONVERT: dict[str, Any] = {
+    "int": int,
+    "float": float,
+    "str": str,
+    "obj": str,
+    "bool": bool,
+    "tuple": _names,
+    "steps": _steps,
+}

@@ -65,6 +65,8 @@ class Metadata(_Common):
     """Agent names in flow order."""
     flow: str | None = None
     """The flow string of a workflow (``"A, B -> C"``), None for a single agent."""
+    steps: tuple[tuple[str, ...], ...] = ()
+    """The flow's parsed steps (``(("A", "B"), ("C",))``): consumers never re-parse ``flow``."""
     description: str = ""
 
 
@@ -97,6 +99,8 @@ class Chunk(_Common):
     content: str
     index: int = 0
     """Per-agent chunk number, from 0, across the agent's turns in the run."""
+    kind: Literal["text", "reasoning"] = "text"
+    """``text`` is the answer; ``reasoning`` is a reasoning model's thinking, never part of the output."""
 
 
 @dataclass(**_EVENT)
@@ -125,6 +129,8 @@ class Usage(_Common):
     cost: float = 0.0
     """US dollars; 0.0 where the model's price is unknown."""
     model: str | None = None
+    estimated: bool = False
+    """True when the provider sent no usage (a failed or cancelled turn): tokens counted here, priced."""
 
 
 @dataclass(**_EVENT)
@@ -255,6 +261,7 @@ def _complete(kind: str, values: dict[str, Any]) -> None:
         agents = values.get("agents") or ()
         values["agents"] = tuple(a if isinstance(a, str) else str(a.get("agent_name", a)) for a in agents)
         values.setdefault("number_of_agents", len(values["agents"]) or 1)
+        values["steps"] = tuple(tuple(str(name) for name in step) for step in values.get("steps") or ())
     elif kind in ("chunk", "agent_start", "agent_end"):
         values.setdefault("agent", "")
         if kind == "chunk":

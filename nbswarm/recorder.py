@@ -29,6 +29,7 @@ event              category             metadata, start, agent_start, chunk, age
 agent              category             the agent (flow order); missing for run-level events
 step, loop         Int64                agent_start / agent_end: flow step and loop index
 chunk_index        Int64                chunk: per-agent chunk number
+kind               string               chunk: ``text`` (the answer) or ``reasoning`` (thinking)
 content            string               chunk: the new text; agent_end: the turn's output;
                                         end: the final output; error: the message
 n_chars            Int64                chunk: characters of new text
@@ -36,6 +37,7 @@ input_tokens,      Int64                usage (agent missing = the whole run)
 output_tokens,
 total_tokens
 cost               float64              usage: US dollars
+estimated          boolean              usage: True when the provider sent no usage
 model              string               usage: the model
 finish_reason      string               agent_end: stop, length, error or cancelled
 status             string               start, end (completed/failed/cancelled), done
@@ -43,8 +45,9 @@ execution_time     float64              end: the run's duration
 error              string               error: the error type
 name, swarm_type   category             the run's metadata, on every row of the run
 job_id,            string, Int64,       metadata: the rest of the metadata event
-number_of_agents,  object (tuple),
-agents, flow,      string, string
+number_of_agents,  object (tuple),      (``steps``: a tuple of tuples of agent names)
+agents, flow,      string, object,
+steps,             string
 description
 =================  ===================  ==================================================
 
@@ -364,6 +367,7 @@ def _event(data: dict[str, Any]) -> Event:
         fields = {name: data[name] for name in cls.__dataclass_fields__}
         if cls is Metadata:
             fields["agents"] = tuple(fields["agents"])
+            fields["steps"] = tuple(tuple(step) for step in fields["steps"])
         try:
             return cls(**fields)
         except TypeError:

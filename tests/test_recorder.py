@@ -29,12 +29,14 @@ DTYPES = {
     "step": "Int64",
     "loop": "Int64",
     "chunk_index": "Int64",
+    "kind": "string",
     "content": "string",
     "n_chars": "Int64",
     "input_tokens": "Int64",
     "output_tokens": "Int64",
     "total_tokens": "Int64",
     "cost": "float64",
+    "estimated": "boolean",
     "model": "string",
     "finish_reason": "string",
     "status": "string",
@@ -46,6 +48,7 @@ DTYPES = {
     "number_of_agents": "Int64",
     "agents": "object",
     "flow": "string",
+    "steps": "object",
     "description": "string",
 }
 

@@ -10,9 +10,19 @@ from __future__ import annotations
 import os
 from types import TracebackType
 
-from .base import Completion, ModelRequest, Provider
+from .base import Completion, Delta, ModelRequest, Provider, Reasoning, Text
 
-__all__ = ["Completion", "ModelRequest", "Provider", "resolve", "simulate", "simulating"]
+__all__ = [
+    "Completion",
+    "Delta",
+    "ModelRequest",
+    "Provider",
+    "Reasoning",
+    "Text",
+    "resolve",
+    "simulate",
+    "simulating",
+]
 
 SIM_PREFIX = "sim/"
 _simulate_override: bool | None = None
