@@ -3,9 +3,11 @@
 The hot path (``rec(event)``, what a run calls for every event) is timed
 against the cheapest possible recording, appending a tuple to a list, in the
 same process; with JSONL streaming on, it also writes each event to a file.
-The DataFrame build (``rec.df``) is timed and its memory measured
-(``memory_usage(deep=True)``); the per-event figures at 1M over those at
-100k show whether cost grows linearly (a ratio near 1.0).
+The DataFrame build (``rec.df``) is timed against building the same columns
+(same types: dictionary-encoded ids, Arrow ints, strings and lists) directly
+with pyarrow from the same events, in the same process, and its memory
+measured (``memory_usage(deep=True)``); the per-event figures at 1M over
+those at 100k show whether cost grows linearly (a ratio near 1.0).
 
     .venv/bin/python bench/recorder.py
 """
@@ -21,6 +23,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+import pyarrow as pa
+
+from nbswarm._frame import _FIELDS, COLUMNS, EVENT_ORDER
 from nbswarm.events import AgentEnd, AgentStart, Chunk, Event, Usage
 from nbswarm.recorder import Recorder
 
@@ -113,6 +118,59 @@ def build(events: list[Event], repeat: int) -> tuple[float, float]:
     return best, memory
 
 
+_DICT = pa.dictionary(pa.int32(), pa.string())
+_ARROW = {
+    "run_id": _DICT,
+    "seq": pa.int32(),
+    "t": pa.float64(),
+    "wall_time": pa.timestamp("ns", "UTC"),
+    "event": _DICT,
+    "agent": _DICT,
+    "kind": _DICT,
+    "content": pa.string(),
+    "cost": pa.float64(),
+    "execution_time": pa.float64(),
+    "estimated": pa.bool_(),
+    "agents": pa.list_(pa.string()),
+    "steps": pa.list_(pa.list_(pa.string())),
+    **dict.fromkeys(("model", "finish_reason", "status", "error", "name", "swarm_type", "job_id"), _DICT),
+    **dict.fromkeys(("flow", "description"), _DICT),
+}  # every other column: int32
+
+
+def arrow_direct(events: list[Event], starts: dict[str, float]) -> pa.Table:
+    """The baseline: the same columns straight from the events with pyarrow, one pass per column."""
+    field_of = {kind: {column: field for field, column in _FIELDS[kind]} for kind in EVENT_ORDER}
+    columns = {}
+    for column in COLUMNS:
+        kind = _ARROW.get(column, pa.int32())
+        if column in ("run_id", "seq", "t", "event"):
+            values = [getattr(e, "type" if column == "event" else column) for e in events]
+        elif column == "wall_time":
+            values = [int((starts.get(e.run_id, 0.0) + e.t) * 1e9) for e in events]
+        elif column == "n_chars":
+            values = [len(e.content) if e.type == "chunk" else None for e in events]
+        else:
+            values = [
+                getattr(e, f) if (f := field_of[e.type].get(column)) is not None else None for e in events
+            ]
+        if kind == _DICT:
+            columns[column] = pa.array(values, pa.string()).dictionary_encode()
+        else:
+            columns[column] = pa.array(values, kind)
+    return pa.table(columns)
+
+
+def arrow_build(events: list[Event], repeat: int) -> float:
+    best = float("inf")
+    for _ in range(repeat):
+        gc.collect()
+        start = time.perf_counter()
+        arrow_direct(events, {"bench": 1.7e9})
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
 def save_load(events: list[Event]) -> str:
     """Seconds to save and to load, in Parquet and JSONL."""
     rec = Recorder().add(events)
@@ -140,20 +198,22 @@ def main() -> None:
         hot = per_event(record, events, repeat)
         jsonl = per_event(record_jsonl, events, 1)
         seconds, memory = build(events, repeat)
-        rows.append((n, base, hot, jsonl, seconds, memory))
+        direct = arrow_build(events, repeat)
+        rows.append((n, base, hot, jsonl, seconds, memory, direct))
         del events
         gc.collect()
     print("Recorder benchmark (best of 3 at 100k, of 2 at 1M)")
     print(
         f"{'events':>9} {'tuple us/ev':>11} {'rec us/ev':>9} {'ratio':>6} {'+jsonl us/ev':>12} "
-        f"{'df build s':>10} {'build us/ev':>11} {'df MB':>7} {'B/ev':>6}"
+        f"{'df build s':>10} {'pyarrow s':>9} {'ratio':>6} {'build us/ev':>11} {'df MB':>7} {'B/ev':>6}"
     )
-    for n, base, hot, jsonl, seconds, memory in rows:
+    for n, base, hot, jsonl, seconds, memory, direct in rows:
         print(
             f"{n:>9,} {base:>11.3f} {hot:>9.3f} {hot / base:>6.1f} {jsonl:>12.2f} "
-            f"{seconds:>10.2f} {seconds / n * 1e6:>11.2f} {memory / 1e6:>7.1f} {memory / n:>6.0f}"
+            f"{seconds:>10.2f} {direct:>9.2f} {seconds / direct:>6.2f} {seconds / n * 1e6:>11.2f} "
+            f"{memory / 1e6:>7.1f} {memory / n:>6.0f}"
         )
-    (_, base_a, hot_a, jsonl_a, sec_a, mem_a), (_, base_b, hot_b, jsonl_b, sec_b, mem_b) = rows
+    (_, base_a, hot_a, jsonl_a, sec_a, mem_a, _), (_, base_b, hot_b, jsonl_b, sec_b, mem_b, _) = rows
     print(
         "per-event growth, 1M vs 100k (1.0 = linear): "
         f"tuple baseline {base_b / base_a:.2f}, recorder {hot_b / hot_a:.2f}, jsonl {jsonl_b / jsonl_a:.2f}, "

@@ -1,32 +1,41 @@
 """Events <-> the recorder's DataFrame, both ways, losslessly (columns are documented in ``recorder``).
 
-Both directions work per event type on whole groups (``attrgetter`` over a
-list, NumPy fancy indexing), never per row through pandas, so a million
-events convert in seconds.
+The DataFrame is Arrow-backed and compact (about 100 bytes an event, see
+``bench/recorder.py``): ids and every low-cardinality text are pandas
+categoricals (dictionary-encoded: one or two bytes a row), integers are
+``int32[pyarrow]`` (``int64`` only if a value needs it), text is
+``string[pyarrow]`` and the metadata's name lists are Arrow lists. A million
+events come from many runs of a sweep, so the build works per event type on
+whole groups (``attrgetter`` over a list, NumPy fancy indexing, Arrow
+``take``), never per row through pandas.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from itertools import chain
 from operator import attrgetter
 from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
-from .events import EVENT_TYPES, Event, Metadata
+from .events import EVENT_TYPES, Event
 
 EVENT_ORDER: tuple[str, ...] = tuple(EVENT_TYPES)
 """Categories of the ``event`` column, in stream order."""
 
-# column -> kind: "int" (Int64), "float" (float64), "str" (string), "obj" (object, made categorical
-# later), "tuple" (object cells holding tuples)
+_INT32 = np.iinfo(np.int32)
+_STEP_NAMES = pa.list_(pa.list_(pa.string()))
+
+# column -> kind: "int" (int32[pyarrow], int64 if a value needs it), "float" (float64), "bool"
+# (bool[pyarrow]), "cat" (category, first appearance order), "str" (string[pyarrow]),
+# "names" (list<string>[pyarrow]), "steps" (list<list<string>>[pyarrow])
 _KINDS: dict[str, str] = {
     "step": "int",
     "loop": "int",
     "chunk_index": "int",
-    "kind": "str",
+    "kind": "cat",
     "content": "str",
     "n_chars": "int",
     "input_tokens": "int",
@@ -34,21 +43,23 @@ _KINDS: dict[str, str] = {
     "total_tokens": "int",
     "cost": "float",
     "estimated": "bool",
-    "model": "str",
-    "finish_reason": "str",
-    "status": "str",
+    "model": "cat",
+    "finish_reason": "cat",
+    "status": "cat",
     "execution_time": "float",
-    "error": "str",
-    "job_id": "str",
+    "error": "cat",
+    "job_id": "cat",
     "number_of_agents": "int",
-    "agents": "tuple",
-    "flow": "str",
+    "agents": "names",
+    "flow": "cat",
     "steps": "steps",
-    "description": "str",
-    "agent": "obj",
-    "name": "obj",
-    "swarm_type": "obj",
+    "description": "cat",
+    "agent": "cat",
+    "name": "cat",
+    "swarm_type": "cat",
 }
+
+_ARROW_TYPES = {"str": pa.string(), "names": pa.list_(pa.string()), "steps": _STEP_NAMES, "bool": pa.bool_()}
 
 # event type -> ((event field, column), ...) for every field beyond run_id/seq/t/type.
 _FIELDS: dict[str, tuple[tuple[str, str], ...]] = {
@@ -122,110 +133,131 @@ COLUMNS: tuple[str, ...] = (
 
 def to_frame(events: Sequence[Event], wall_starts: Mapping[str, float]) -> pd.DataFrame:
     """One row per event, in the given order; ``wall_starts``: run_id -> epoch seconds at t=0."""
-    n = len(events)
     events = events if isinstance(events, list) else list(events)
-    run_ids, seqs, ts, types = (list(map(attrgetter(f), events)) for f in ("run_id", "seq", "t", "type"))
-    event_col = pd.Categorical(types, categories=EVENT_ORDER)
-    codes = event_col.codes
-    dense: dict[str, np.ndarray] = {}
-    sparse: dict[str, tuple[list[np.ndarray], list[list[Any]]]] = {}
-    meta_rows: list[int] = []
+    n = len(events)
+    run_codes, run_names = pd.factorize(np.array(list(map(_RUN_ID, events)), dtype=object))
+    code_of = {kind: code for code, kind in enumerate(EVENT_ORDER)}
+    codes = np.fromiter(map(code_of.__getitem__, map(_TYPE, events)), dtype=np.int8, count=n)
+    parts: dict[str, tuple[list[np.ndarray], list[Any]]] = {}
+    meta_rows = np.empty(0, dtype=np.intp)
     for code, kind in enumerate(EVENT_ORDER):
         where = np.flatnonzero(codes == code)
         if not len(where):
             continue
-        group = [events[i] for i in where.tolist()] if len(where) < n else events
+        group = events if len(where) == n else [events[i] for i in where.tolist()]
         extracted = {column: list(map(attrgetter(field), group)) for field, column in _FIELDS[kind]}
         if kind == "chunk":
             extracted["n_chars"] = list(map(len, extracted["content"]))
         for column, values in extracted.items():
-            positions, parts = sparse.setdefault(column, ([], []))
+            positions, chunks = parts.setdefault(column, ([], []))
             positions.append(where)
-            parts.append(values)
+            chunks.extend(values)
         if kind == "metadata":
-            meta_rows = where.tolist()
-    for column, (positions, parts) in sparse.items():
-        values = parts[0] if len(parts) == 1 else list(chain.from_iterable(parts))
-        dense[column] = _fill(n, np.concatenate(positions), values, column)
-    run_col = pd.Categorical(run_ids, categories=list(dict.fromkeys(run_ids)))
+            meta_rows = where
+    t = np.array(list(map(_T, events)), dtype=np.float64)
+    starts = np.array([wall_starts.get(r, np.nan) for r in run_names], dtype=np.float64)
     frame: dict[str, Any] = {
-        "run_id": run_col,
-        "seq": np.array(seqs, dtype=np.int64),
-        "t": np.array(ts, dtype=np.float64),
+        "run_id": pd.Categorical.from_codes(run_codes, categories=pd.Index(run_names, dtype=object)),
+        "seq": _ints(np.array(list(map(_SEQ, events)), dtype=np.int64), None),
+        "t": t,
+        "wall_time": pd.to_datetime(starts[run_codes] + t if n else np.empty(0), unit="s", utc=True),
+        "event": pd.Categorical.from_codes(codes, dtype=pd.CategoricalDtype(EVENT_ORDER)),
     }
-    starts = np.array([wall_starts.get(r, np.nan) for r in run_col.categories], dtype=np.float64)
-    wall = starts[run_col.codes] + frame["t"] if n else np.empty(0)
-    frame["wall_time"] = pd.to_datetime(wall, unit="s", utc=True)
-    frame["event"] = event_col
-    frame["agent"] = _agent_column(dense.pop("agent", np.full(n, None, dtype=object)), events, meta_rows)
-    names, swarm_types = _joined_metadata(run_col, events, meta_rows, dense)
-    for column in COLUMNS[6:]:
-        if column in ("name", "swarm_type"):
-            frame[column] = names if column == "name" else swarm_types
+    for column in COLUMNS[5:]:
+        positions, values = parts.pop(column, ([], []))
+        where = np.concatenate(positions) if positions else np.empty(0, dtype=np.intp)
+        if column == "agent":
+            frame[column] = _agent_column(n, where, values, events, meta_rows)
+        elif column in ("name", "swarm_type"):
+            frame[column] = _joined_metadata(n, where, values, run_codes)
         else:
-            frame[column] = dense[column] if column in dense else _fill(n, np.empty(0, int), [], column)
+            frame[column] = _column(_KINDS[column], n, where, values)
     return pd.DataFrame(frame, columns=list(COLUMNS))
 
 
-def _fill(n: int, positions: np.ndarray, values: list[Any], column: str) -> Any:
-    kind = _KINDS[column]
+_RUN_ID, _SEQ, _T, _TYPE = (attrgetter(f) for f in ("run_id", "seq", "t", "type"))
+
+
+def _column(kind: str, n: int, where: np.ndarray, values: list[Any]) -> Any:
+    """A whole column from the values of the rows at ``where`` (every other row is missing)."""
     if kind in ("int", "float"):
         if None in values:  # a hand-made event with a missing number: keep it missing
             keep = [i for i, v in enumerate(values) if v is not None]
-            positions, values = positions[keep], [values[i] for i in keep]
+            where, values = where[keep], [values[i] for i in keep]
         if kind == "float":
             data = np.full(n, np.nan)
-            data[positions] = np.array(values, dtype=np.float64)
+            data[where] = np.array(values, dtype=np.float64)
             return data
         data = np.zeros(n, dtype=np.int64)
+        data[where] = np.array(values, dtype=np.int64)
         mask = np.ones(n, dtype=bool)
-        data[positions] = np.array(values, dtype=np.int64)
-        mask[positions] = False
-        return pd.arrays.IntegerArray(data, mask)
-    data = np.full(n, None, dtype=object)
-    boxed = np.empty(len(values), dtype=object)
-    if kind == "bool":
-        data[positions] = values
-        return pd.array(data, dtype="boolean")
-    if kind in ("tuple", "steps"):
-        for i, value in enumerate(values):
-            boxed[i] = value  # a tuple must stay one cell, not become a row of cells
-    else:
-        boxed[:] = values
-    data[positions] = boxed
-    return pd.array(data, dtype="string") if kind == "str" else data
+        mask[where] = False
+        return _ints(data, mask)
+    if kind == "cat":
+        return _categorical(n, where, values)
+    compact = pa.array(values, type=_ARROW_TYPES[kind])
+    if len(where) != n or not np.array_equal(where, np.arange(n)):
+        index = np.full(n, -1, dtype=np.int64)
+        index[where] = np.arange(len(where))
+        compact = compact.take(pa.array(index, mask=index < 0))
+    return pd.arrays.ArrowExtensionArray(compact)
 
 
-def _agent_column(values: np.ndarray, events: Sequence[Event], meta_rows: list[int]) -> pd.Categorical:
+def _ints(data: np.ndarray, mask: np.ndarray | None) -> Any:
+    """int32 when every value fits (all real ones do), int64 otherwise; Arrow-backed when some are missing."""
+    if not len(data) or (data.min() >= _INT32.min and data.max() <= _INT32.max):
+        data = data.astype(np.int32)
+    if mask is None:
+        return data
+    return pd.arrays.ArrowExtensionArray(pa.array(data, mask=mask))
+
+
+def _categorical(
+    n: int, where: np.ndarray, values: list[Any], first: list[str] | tuple[str, ...] = ()
+) -> pd.Categorical:
+    """A categorical column; categories in order of first appearance by row (after ``first``)."""
+    compact = np.empty(len(values), dtype=object)
+    compact[:] = values
+    found, uniques = pd.factorize(compact)
+    if len(uniques) > 1:  # order categories by the first row holding them, not by event type
+        valid = found >= 0
+        first_row = np.full(len(uniques), n, dtype=np.int64)
+        np.minimum.at(first_row, found[valid], where[valid])
+        order = np.argsort(first_row, kind="stable")
+        found = np.where(valid, np.argsort(order)[found], -1)
+        uniques = uniques[order]
+    categories = list(dict.fromkeys([*first, *uniques.tolist()]))
+    if first:
+        remap = np.array([categories.index(u) for u in uniques.tolist()] + [-1], dtype=np.int64)
+        found = remap[found]
+    codes = np.full(n, -1, dtype=np.int64)
+    codes[where] = found
+    return pd.Categorical.from_codes(codes, categories=pd.Index(categories, dtype=object))
+
+
+def _agent_column(
+    n: int, where: np.ndarray, values: list[Any], events: Sequence[Event], meta_rows: np.ndarray
+) -> pd.Categorical:
     """Agents as a categorical in flow order (metadata's agents first, then by first appearance)."""
     order: dict[str, None] = {}
-    for i in meta_rows:
+    for i in meta_rows.tolist():
         order.update(dict.fromkeys(events[i].agents))  # type: ignore[union-attr]
-    order.update(dict.fromkeys(pd.unique(values[pd.notna(values)]).tolist()))
-    return pd.Categorical(values, categories=list(order))
+    return _categorical(n, where, values, tuple(order))
 
 
-def _joined_metadata(
-    run_col: pd.Categorical, events: Sequence[Event], meta_rows: list[int], dense: dict[str, Any]
-) -> tuple[pd.Categorical, pd.Categorical]:
+def _joined_metadata(n: int, where: np.ndarray, values: list[Any], run_codes: np.ndarray) -> pd.Categorical:
     """Each run's first metadata name/swarm_type on all of its rows; a metadata row keeps its own."""
-    first: dict[str, Metadata] = {}
-    for i in meta_rows:
-        first.setdefault(events[i].run_id, events[i])  # type: ignore[arg-type]
-    columns = []
-    for column in ("name", "swarm_type"):
-        per_run = np.array(
-            [getattr(first[r], column) if r in first else None for r in run_col.categories] + [None],
-            dtype=object,
-        )
-        values = per_run[run_col.codes] if len(run_col) else np.empty(0, dtype=object)
-        own = dense.pop(column, None)
-        if own is not None and meta_rows:
-            values[meta_rows] = own[meta_rows]
-        columns.append(
-            pd.Categorical(values, categories=list(dict.fromkeys(v for v in values if v is not None)))
-        )
-    return columns[0], columns[1]
+    own = _categorical(n, where, values)
+    if not len(where):
+        return own
+    codes = own.codes.astype(np.int64)
+    n_runs = int(run_codes.max()) + 1 if n else 0
+    per_run = np.full(n_runs + 1, -1, dtype=np.int64)
+    for row in where[::-1].tolist():  # the first metadata row of each run wins
+        per_run[run_codes[row]] = codes[row]
+    joined = per_run[run_codes]
+    joined[where] = codes[where]
+    return pd.Categorical.from_codes(joined, dtype=own.dtype)
 
 
 def from_frame(df: pd.DataFrame) -> list[Event]:
@@ -274,8 +306,8 @@ _CONVERT: dict[str, Any] = {
     "int": int,
     "float": float,
     "str": str,
-    "obj": str,
+    "cat": str,
     "bool": bool,
-    "tuple": _names,
+    "names": _names,
     "steps": _steps,
 }

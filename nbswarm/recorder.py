@@ -13,43 +13,55 @@ events arrive. Each run is recorded once however many ways it comes in: an
 event whose ``seq`` is not above the last one recorded for its run is a
 duplicate and is skipped (events added in bulk are checked first: a run's
 ``seq`` must increase, and a seq already recorded must be the same event).
+A ``seq`` that jumps means events were lost on the way (a remote worker, a
+network stream): ``rec.gaps`` counts the missing ones per run (a warning is
+logged), or ``Recorder(on_gap="raise")`` raises ``SeqGapError``. Batches
+from other processes come in through ``rec.add_batch(events, wall_starts)``.
 
 ``rec.df`` has one row per event, in arrival order, with these columns
-(missing where the event type has no such field):
+(missing where the event type has no such field). The frame is Arrow-backed
+and compact, about 100 bytes an event: low-cardinality text is categorical
+(dictionary-encoded), integers are ``int32`` (``int64`` if a value needs
+it), text is Arrow strings, name lists are Arrow lists:
 
 =================  ===================  ==================================================
 column             dtype                meaning
 =================  ===================  ==================================================
 run_id             category             the run
-seq                int64                position in the run's stream
+seq                int32                position in the run's stream
 t                  float64              seconds since the run started
 wall_time          datetime64[ns, UTC]  when it happened (run's wall start + ``t``)
 event              category             metadata, start, agent_start, chunk, agent_end,
                                         usage, end, error, done
 agent              category             the agent (flow order); missing for run-level events
-step, loop         Int64                agent_start / agent_end: flow step and loop index
-chunk_index        Int64                chunk: per-agent chunk number
-kind               string               chunk: ``text`` (the answer) or ``reasoning`` (thinking)
-content            string               chunk: the new text; agent_end: the turn's output;
+step, loop         int32[pyarrow]       agent_start / agent_end: flow step and loop index
+chunk_index        int32[pyarrow]       chunk: per-agent chunk number
+kind               category             chunk: ``text`` (the answer) or ``reasoning`` (thinking)
+content            string[pyarrow]      chunk: the new text; agent_end: the turn's output;
                                         end: the final output; error: the message
-n_chars            Int64                chunk: characters of new text
-input_tokens,      Int64                usage (agent missing = the whole run)
+n_chars            int32[pyarrow]       chunk: characters of new text
+input_tokens,      int32[pyarrow]       usage (agent missing = the whole run)
 output_tokens,
 total_tokens
 cost               float64              usage: US dollars
-estimated          boolean              usage: True when the provider sent no usage
-model              string               usage: the model
-finish_reason      string               agent_end: stop, length, error or cancelled
-status             string               start, end (completed/failed/cancelled), done
+estimated          bool[pyarrow]        usage: True when the provider sent no usage
+model              category             usage: the model
+finish_reason      category             agent_end: stop, length, error or cancelled
+status             category             start, end (completed/failed/cancelled), done
 execution_time     float64              end: the run's duration
-error              string               error: the error type
+error              category             error: the error type
 name, swarm_type   category             the run's metadata, on every row of the run
-job_id,            string, Int64,       metadata: the rest of the metadata event
-number_of_agents,  object (tuple),      (``steps``: a tuple of tuples of agent names)
-agents, flow,      string, object,
-steps,             string
-description
+job_id,            category, int32,     metadata: the rest of the metadata event
+number_of_agents,  list<string>,        (``agents``: a list of names; ``steps``: a list of
+agents, flow,      category,            lists of agent names, one list per flow step)
+steps,             list<list<string>>,
+description        category
 =================  ===================  ==================================================
+
+Changed for sweeps (issue 17): ``seq`` and the integer columns were ``int64`` /
+``Int64``, the short text columns ``string``, ``agents``/``steps`` object
+columns of tuples. Values and missing values mean the same; compare with
+``==``, ``isna()``, ``.str`` as before (``pd.NA`` marks a missing integer).
 
 An agent's text is never repeated per chunk row (no running ``output``
 column): join ``content`` of its chunk rows, or read its ``agent_end`` row.
@@ -68,7 +80,7 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
@@ -84,7 +96,7 @@ if TYPE_CHECKING:
 
     from .analysis import Metrics
 
-__all__ = ["COLUMNS", "Recorder", "record"]
+__all__ = ["COLUMNS", "Recorder", "SeqGapError", "record"]
 
 COLUMNS = _frame.COLUMNS
 """The columns of ``Recorder.df``, in order."""
@@ -95,13 +107,27 @@ _EVENT_CLASSES = tuple(EVENT_TYPES.values())
 _META_KEY = b"nbswarm"
 
 
+class SeqGapError(ValueError):
+    """A run's events skip a seq: some were lost between the producer and this recorder."""
+
+    def __init__(self, run_id: str, last: int, seq: int) -> None:
+        super().__init__(
+            f"run {run_id!r} jumps from seq {last} to {seq}: {seq - last - 1} event(s) never arrived"
+        )
+        self.run_id, self.last, self.seq = run_id, last, seq
+
+
 class Recorder:
     """A sink that keeps every event it is given; ``rec.df`` is the DataFrame of them."""
 
-    def __init__(self, path: str | Path | None = None) -> None:
+    def __init__(self, path: str | Path | None = None, *, on_gap: str = "count") -> None:
+        if on_gap not in ("count", "raise"):
+            raise ValueError(f"on_gap must be 'count' or 'raise', got {on_gap!r}")
+        self._on_gap = on_gap
         self._events: list[Event] = []
         self._last_seq: dict[str, int] = {}
         self._wall_starts: dict[str, float] = {}
+        self._gaps: dict[str, int] = {}
         self._lock = threading.Lock()
         self._stream: IO[str] | None = None
         self._frame: pd.DataFrame | None = None
@@ -119,12 +145,64 @@ class Recorder:
             if last is None:
                 if run_id not in self._wall_starts:
                     self._wall_starts[run_id] = time.time() - event.t
+                if event.seq:
+                    self._gap(run_id, -1, event.seq)
             elif event.seq <= last:
                 return  # already recorded (the same run added twice)
+            elif event.seq != last + 1:
+                self._gap(run_id, last, event.seq)
             self._last_seq[run_id] = event.seq
             self._events.append(event)
             if self._stream is not None:
                 self._write(event, first=last is None)
+
+    def add_batch(self, events: Sequence[Event], wall_starts: Mapping[str, float] | None = None) -> int:
+        """Record a batch of events from elsewhere (a worker process, a Ray actor); returns how many were new.
+
+        ``wall_starts`` gives the epoch second at ``t=0`` of runs the batch opens (a remote worker's
+        clock, not the time the batch arrived). Events must be nbswarm events; per run, a seq at or
+        below the last one recorded is a duplicate and is skipped, a jump is a gap (see ``gaps``).
+        One lock for the whole batch: the driver of a sweep spends ~1 µs an event here.
+        """
+        if isinstance(events, (str, bytes)) or not isinstance(events, Sequence):
+            raise TypeError(f"add_batch() takes a list of events, got {type(events).__name__}")
+        added = 0
+        with self._lock:
+            if wall_starts:
+                for run_id, start in wall_starts.items():
+                    self._wall_starts.setdefault(run_id, float(start))
+            last_seq, append, now = self._last_seq, self._events.append, time.time()
+            for event in events:
+                if not isinstance(event, _EVENT_CLASSES):
+                    raise TypeError(f"add_batch() expected nbswarm events, got a {type(event).__name__}")
+                run_id, seq = event.run_id, event.seq
+                last = last_seq.get(run_id, -1)
+                if seq <= last:
+                    continue
+                if last < 0 and run_id not in self._wall_starts:
+                    self._wall_starts[run_id] = now - event.t
+                if seq != last + 1:
+                    self._gap(run_id, last, seq)
+                last_seq[run_id] = seq
+                append(event)
+                added += 1
+                if self._stream is not None:
+                    self._write(event, first=last < 0)
+        return added
+
+    def _gap(self, run_id: str, last: int, seq: int) -> None:
+        """Events ``last+1 .. seq-1`` of a run never arrived (called with the lock held)."""
+        if self._on_gap == "raise":
+            raise SeqGapError(run_id, last, seq)
+        if run_id not in self._gaps:
+            logger.warning("run %s: seq jumps from %d to %d: events were lost on the way", run_id, last, seq)
+        self._gaps[run_id] = self._gaps.get(run_id, 0) + seq - last - 1
+
+    @property
+    def gaps(self) -> dict[str, int]:
+        """run_id -> how many events are missing from its stream (seqs skipped); empty when none were lost."""
+        with self._lock:
+            return dict(self._gaps)
 
     def flush(self) -> None:
         """Push buffered JSONL lines to disk (a run calls this every ``FLUSH_INTERVAL``)."""
@@ -310,7 +388,8 @@ class Recorder:
             _, pq = _pyarrow()
             table = pq.read_table(path)
             extra = json.loads((table.schema.metadata or {}).get(_META_KEY, b"{}"))
-            frame = table.to_pandas()
+            # Arrow types as they are (the pandas metadata's dtype names are not all parseable back)
+            frame = table.to_pandas(ignore_metadata=True, types_mapper=pd.ArrowDtype)
             events, starts = _frame.from_frame(frame), extra.get("wall_starts") or _wall_starts_of(frame)
         else:
             raise ValueError(f"load() reads .parquet or .jsonl files, got {str(path)!r}")

@@ -15,41 +15,41 @@ from hypothesis import strategies as st
 from nbswarm import Agent
 from nbswarm._frame import from_frame, to_frame
 from nbswarm.events import AgentEnd, AgentStart, Chunk, Done, End, Error, Metadata, Start, Usage
-from nbswarm.recorder import COLUMNS, Recorder, record
+from nbswarm.recorder import COLUMNS, Recorder, SeqGapError, record
 from nbswarm.run import Run
 from nbswarm.workflows import AgentRearrange
 
 DTYPES = {
     "run_id": "category",
-    "seq": "int64",
+    "seq": "int32",
     "t": "float64",
     "wall_time": "datetime64[ns, UTC]",
     "event": "category",
     "agent": "category",
-    "step": "Int64",
-    "loop": "Int64",
-    "chunk_index": "Int64",
-    "kind": "string",
-    "content": "string",
-    "n_chars": "Int64",
-    "input_tokens": "Int64",
-    "output_tokens": "Int64",
-    "total_tokens": "Int64",
+    "step": "int32[pyarrow]",
+    "loop": "int32[pyarrow]",
+    "chunk_index": "int32[pyarrow]",
+    "kind": "category",
+    "content": "string[pyarrow]",
+    "n_chars": "int32[pyarrow]",
+    "input_tokens": "int32[pyarrow]",
+    "output_tokens": "int32[pyarrow]",
+    "total_tokens": "int32[pyarrow]",
     "cost": "float64",
-    "estimated": "boolean",
-    "model": "string",
-    "finish_reason": "string",
-    "status": "string",
+    "estimated": "bool[pyarrow]",
+    "model": "category",
+    "finish_reason": "category",
+    "status": "category",
     "execution_time": "float64",
-    "error": "string",
+    "error": "category",
     "name": "category",
     "swarm_type": "category",
-    "job_id": "string",
-    "number_of_agents": "Int64",
-    "agents": "object",
-    "flow": "string",
-    "steps": "object",
-    "description": "string",
+    "job_id": "category",
+    "number_of_agents": "int32[pyarrow]",
+    "agents": "list<item: string>[pyarrow]",
+    "flow": "category",
+    "steps": "list<item: list<item: string>>[pyarrow]",
+    "description": "category",
 }
 
 
@@ -357,3 +357,57 @@ def test_any_stream_survives_the_dataframe_and_both_files(tmp_path_factory, even
         loaded = Recorder.load(rec.save(folder / f"h{suffix}"))
         assert loaded.events() == events
         pd.testing.assert_frame_equal(loaded.df, rec.df, check_exact=True)
+
+
+def stream_of(run_id: str, n: int) -> list:
+    return [Chunk(run_id=run_id, seq=i, t=i * 0.01, agent="A", content=str(i), index=i) for i in range(n)]
+
+
+def test_add_batch_records_remote_batches_with_their_wall_starts_and_skips_duplicates() -> None:
+    rec = Recorder()
+    a, b = stream_of("a", 6), stream_of("b", 4)
+    assert rec.add_batch([*a[:3], *b[:2]], {"a": 1_700_000_000.0, "b": 1_700_000_100.0}) == 5
+    assert rec.add_batch([*a[2:], *b[1:]]) == 5  # a[2] and b[1] arrive twice: skipped
+    assert [(e.run_id, e.seq) for e in rec.events()] == [
+        *((e.run_id, e.seq) for e in (*a[:3], *b[:2], *a[3:], *b[2:]))
+    ]
+    assert rec.gaps == {}
+    starts = (rec.df["wall_time"] - pd.Timestamp(0, tz="UTC")).dt.total_seconds() - rec.df["t"]
+    assert starts[rec.df["run_id"] == "a"].round(3).unique().tolist() == [1_700_000_000.0]
+    assert starts[rec.df["run_id"] == "b"].round(3).unique().tolist() == [1_700_000_100.0]
+    with pytest.raises(TypeError, match="expected nbswarm events"):
+        rec.add_batch([{"type": "chunk"}])  # type: ignore[list-item]
+    with pytest.raises(TypeError, match="list of events"):
+        rec.add_batch(a[0])  # type: ignore[arg-type]
+
+
+def test_a_seq_jump_is_counted_or_raised_never_silently_accepted(caplog) -> None:
+    a = stream_of("a", 10)
+    rec = Recorder()
+    rec.add_batch(a[:3])
+    rec.add_batch(a[6:])  # 3, 4, 5 were lost on the way
+    rec(Chunk(run_id="late", seq=2, t=0.0, agent="A", content="x"))  # its 0 and 1 never came
+    assert rec.gaps == {"a": 3, "late": 2}
+    assert "seq jumps from 2 to 6" in caplog.text
+    strict = Recorder(on_gap="raise")
+    strict.add_batch(a[:3])
+    with pytest.raises(SeqGapError, match="jumps from seq 2 to 6: 3 event"):
+        strict.add_batch(a[6:])
+    with pytest.raises(SeqGapError):
+        strict(a[7])
+    assert len(strict) == 3 and strict.gaps == {}
+    with pytest.raises(ValueError, match="on_gap"):
+        Recorder(on_gap="ignore")
+
+
+def test_the_frame_is_compact_at_sweep_scale() -> None:
+    """Many runs, mostly chunks: dictionary-encoded ids and Arrow columns keep a row near 100 bytes."""
+    events = [e for r in range(200) for e in odd_events(f"run-{r}")[:4] + stream_of(f"run-{r}", 0)]
+    events += [
+        Chunk(run_id=f"run-{r}", seq=4 + i, t=1.0 + i, agent="α", content=" tok", index=2 + i)
+        for r in range(200)
+        for i in range(200)
+    ]
+    df = Recorder().add(events).df
+    assert df["run_id"].cat.codes.dtype.itemsize <= 2 and df["agent"].cat.codes.dtype.itemsize == 1
+    assert df.memory_usage(deep=True).sum() / len(df) < 110
