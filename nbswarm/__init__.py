@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from .display import show
     from .recorder import Recorder, record
     from .sse.client import remote_run
+    from .sweeps import Sweep, grid, sweep
 
 __version__ = "0.1.0"
 
@@ -32,6 +33,9 @@ _LAZY = {
     "remote_run": ".sse.client",
     "replay": "._replay",
     "show": ".display",
+    "Sweep": ".sweeps",
+    "grid": ".sweeps",
+    "sweep": ".sweeps",
 }
 
 
@@ -66,10 +70,13 @@ __all__ = [
     "SimProvider",
     "Start",
     "StreamError",
+    "Sweep",
     "Usage",
+    "grid",
     "record",
     "remote_run",
     "replay",
     "show",
     "simulate",
+    "sweep",
 ]

@@ -1,0 +1,185 @@
+"""The process backend: spawned worker processes on this machine, one pipe each.
+
+Each worker process runs chunks of attempts on its own event loop (two chunks in flight, so a slow
+chunk never leaves it idle) and sends coalesced, pickled batches up its own pipe; the driver waits
+on every pipe and every process at once (``multiprocessing.connection.wait``). ``make`` travels with
+cloudpickle, so a function defined in a notebook works.
+
+One pipe per worker, not one shared queue (or ``concurrent.futures``' pool): a worker killed in the
+middle of writing a batch can then only cut its own pipe short -- the driver reads EOF there, and
+the other workers' runs go on -- whereas a shared queue is left holding half a message that blocks
+every reader, and a broken stdlib pool takes every worker's runs down with it. The dead worker's
+runs are closed or resent (see ``_remote``) and a new worker replaces it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import multiprocessing as mp
+import os
+import pickle
+import signal
+from multiprocessing.connection import Connection, wait
+from typing import TYPE_CHECKING, Any
+
+import cloudpickle
+
+from ._remote import Outcome, RemoteDriver
+from ._spec import RunSpec
+from ._worker import Batcher, WorkerRuns, run_specs
+
+if TYPE_CHECKING:
+    from ._api import Sweep
+
+__all__ = ["ProcessBackend"]
+
+START_TIMEOUT = 60.0
+
+
+def _worker_main(conn: Connection) -> None:
+    """A worker process: take chunks from the pipe, run them on one loop, send batches back."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # a kernel interrupt is the driver's to handle
+    asyncio.run(_serve(conn))
+
+
+async def _serve(conn: Connection) -> None:
+    loop = asyncio.get_running_loop()
+    state = WorkerRuns()
+    make: Any = None
+    stopped = asyncio.Event()
+    tasks: set[asyncio.Task[None]] = set()
+
+    def send(message: tuple[Any, ...]) -> None:
+        conn.send_bytes(pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL))
+
+    async def chunk(number: int, specs: list[RunSpec], cache: Any) -> None:
+        batcher = Batcher(lambda batch: send(("batch", number, batch)))
+        await run_specs(make, specs, batcher, state, concurrency=len(specs), cache=cache)
+        send(("done", number, None))
+
+    def readable() -> None:
+        nonlocal make
+        try:
+            message = conn.recv()
+        except (EOFError, OSError):  # the driver went away
+            stopped.set()
+            return
+        kind = message[0]
+        if kind == "make":
+            make = cloudpickle.loads(message[1])
+        elif kind == "chunk":
+            task = loop.create_task(chunk(*message[1:]))
+            tasks.add(task)
+            task.add_done_callback(tasks.discard)
+        elif kind == "cancel":
+            state.cancel()
+        elif kind == "stop":
+            stopped.set()
+
+    loop.add_reader(conn.fileno(), readable)
+    await stopped.wait()
+    for task in tasks:
+        task.cancel()
+
+
+class _Worker:
+    def __init__(self, ctx: Any, make_blob: bytes) -> None:
+        self.conn, child = ctx.Pipe(duplex=True)
+        self.process = ctx.Process(target=_worker_main, args=(child,), daemon=True, name="nbswarm-sweep")
+        self.process.start()
+        child.close()  # only the worker holds that end now: its death reads as EOF here
+        self.conn.send(("make", make_blob))
+        self.chunks: set[int] = set()
+
+
+class _ProcessPool:
+    def __init__(self, sweep: Sweep) -> None:
+        self.sweep = sweep
+        self.count = sweep.workers or os.cpu_count() or 1
+        self.size = max(1, -(-sweep.concurrency // self.count) // 2)
+        self.ctx = mp.get_context("spawn")
+        self.make_blob = cloudpickle.dumps(sweep.make)
+        self.workers = [_Worker(self.ctx, self.make_blob) for _ in range(self.count)]
+        self.cancelled = False
+
+    def open_slots(self) -> int:
+        return sum(2 - len(w.chunks) for w in self.workers)
+
+    def chunk_size(self) -> int:
+        return self.size
+
+    def submit(self, chunk: int, specs: list[RunSpec]) -> None:
+        worker = min(self.workers, key=lambda w: len(w.chunks))
+        worker.chunks.add(chunk)
+        with contextlib.suppress(OSError):  # if it just died, its sentinel reports the chunk lost
+            worker.conn.send(("chunk", chunk, specs, self.sweep.cache))
+
+    def poll(self, timeout: float) -> list[Outcome]:
+        by_conn = {w.conn: w for w in self.workers}
+        by_sentinel = {w.process.sentinel: w for w in self.workers}
+        out: list[Outcome] = []
+        for ready in wait([*by_conn, *by_sentinel], timeout):
+            worker = by_conn.get(ready) or by_sentinel[ready]  # type: ignore[call-overload]
+            if worker not in self.workers:
+                continue
+            if ready is worker.conn and self._read(worker, out):
+                continue
+            self._dead(worker, out)
+        return out
+
+    def _read(self, worker: _Worker, out: list[Outcome]) -> bool:
+        """Everything waiting on the worker's pipe; False when it reads EOF (the worker is gone)."""
+        try:
+            while worker.conn.poll():
+                kind, chunk, value = pickle.loads(worker.conn.recv_bytes())
+                if kind == "done":
+                    worker.chunks.discard(chunk)
+                out.append((kind, chunk, value))
+        except (EOFError, OSError):
+            return False
+        return True
+
+    def _dead(self, worker: _Worker, out: list[Outcome]) -> None:
+        self._read(worker, out)  # whatever it sent before it died
+        worker.process.join(5)
+        code = worker.process.exitcode
+        out.extend(("lost", chunk, f"worker process {worker.process.pid} died (exit code {code})")
+                   for chunk in worker.chunks)  # fmt: skip
+        worker.conn.close()
+        self.workers.remove(worker)
+        if not self.cancelled:
+            self.workers.append(_Worker(self.ctx, self.make_blob))
+
+    def cancel(self) -> None:
+        self.cancelled = True
+        for worker in self.workers:
+            with contextlib.suppress(OSError):
+                worker.conn.send(("cancel",))
+
+    def kill(self) -> None:
+        self.cancelled = True
+        for worker in self.workers:
+            worker.process.kill()
+
+    def close(self) -> None:
+        for worker in self.workers:
+            with contextlib.suppress(OSError):
+                worker.conn.send(("stop",))
+        for worker in self.workers:
+            worker.process.join(5)
+            if worker.process.is_alive():
+                worker.process.kill()
+                worker.process.join(5)
+            worker.conn.close()
+
+    def pids(self) -> list[int]:
+        return [w.process.pid for w in self.workers if w.process.pid is not None]
+
+
+class ProcessBackend(RemoteDriver):
+    def __init__(self, sweep: Sweep) -> None:
+        super().__init__(sweep, _ProcessPool(sweep))
+
+    def local_run(self, run_id: str) -> None:
+        return None

@@ -1,0 +1,195 @@
+"""Where a sweep's runs execute: building each run, and (in a worker process or Ray actor) running many
+of them on one event loop and shipping their events to the driver in coalesced batches.
+
+The same code runs every backend's runs, so a sweep gives the same events on all of them. A worker
+never retries: it reports what it ran; the driver decides (see ``_remote``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..events import End, Error, Event, Metadata, Start, Usage
+from ..run import Run
+from ._spec import RunSpec
+
+__all__ = ["Batch", "Batcher", "build_run", "run_specs"]
+
+COALESCE = 0.05
+"""Seconds between batches from one worker: the first event after a quiet spell goes at once."""
+MAX_BATCH = 5000
+"""Events in one batch at most (a batch stays ~100-500 kB on the wire)."""
+
+
+@dataclass
+class Batch:
+    """What a worker sends: events of many runs, the wall starts of runs they open, runs finished."""
+
+    events: list[Event] = field(default_factory=list)
+    wall_starts: dict[str, float] = field(default_factory=dict)
+    finished: list[str] = field(default_factory=list)
+    """Run ids whose body has returned (each after its last event)."""
+    started: dict[str, str] = field(default_factory=dict)
+    """Run id -> where it runs (``host:pid``), for runs started since the last batch."""
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def build_run(make: Callable[[dict[str, Any]], Any], spec: RunSpec, cache: Any = None) -> Run:
+    """The (not started) Run of ``spec``: ``make(variant).stream(task)``, quiet, named ``spec.run_id``.
+
+    If ``make`` fails, or does not give an Agent or workflow, the attempt is still a run: one that
+    ends ``failed`` with the error, so every attempt has a complete stream.
+    """
+    try:
+        target = make(dict(spec.variant))
+        stream = getattr(target, "stream", None)
+        if not callable(stream):
+            raise TypeError(f"make(variant) must return an Agent or workflow, got {type(target).__name__}")
+        agents = _agents_of(target)
+        _quiet(target, agents)
+        if cache is not None:
+            cache.install(agents)
+        run = stream(spec.task)
+        if not isinstance(run, Run):
+            raise TypeError(f"{type(target).__name__}.stream() did not return a Run")
+    except Exception as exc:
+        run = Run(_failed_body(exc, spec))
+    if run.status != "pending":
+        raise RuntimeError("make(variant).stream(task) gave a run that had already started")
+    run.run_id = spec.run_id  # before the first event: every event is stamped with it
+    return run
+
+
+def _agents_of(target: Any) -> list[Any]:
+    agents = getattr(target, "agents", None)
+    return list(agents) if agents is not None else [target]
+
+
+def _quiet(target: Any, agents: list[Any]) -> None:
+    """The sweep shows every run in its own view: switch off the agents' own printing and dashboards."""
+    for obj in (target, *agents):
+        if hasattr(obj, "print_on"):
+            obj.print_on = False
+        if hasattr(obj, "show_dashboard"):
+            obj.show_dashboard = False
+
+
+def _failed_body(exc: BaseException, spec: RunSpec) -> Callable[[Run], Any]:
+    async def body(run: Run) -> None:
+        run.emit(
+            Metadata, job_id=run.run_id, name=f"item {spec.item}", swarm_type="Agent", number_of_agents=0
+        )
+        run.emit(Start, status="running")
+        run.emit(Error, agent=None, error_type=type(exc).__name__, message=f"make(variant) failed: {exc}")
+        run.emit(Usage, agent=None)
+        run.emit(End, execution_time=0.0, output="", status="failed")
+
+    return body
+
+
+class Batcher:
+    """A sink for many runs that hands ``send`` one batch at a time: at once after a quiet spell,
+    then at most one per ``interval`` while events keep coming (on the worker's event loop)."""
+
+    def __init__(self, send: Callable[[Batch], None], interval: float = COALESCE) -> None:
+        self._send = send
+        self._interval = interval
+        self._batch = Batch()
+        self._last = 0.0
+        self._timer: asyncio.Handle | None = None
+        self._loop = asyncio.get_running_loop()
+
+    def __call__(self, event: Event) -> None:
+        batch = self._batch
+        if event.seq == 0:
+            batch.wall_starts[event.run_id] = time.time() - event.t
+        batch.events.append(event)
+        if len(batch.events) >= MAX_BATCH:
+            self.flush()
+        else:
+            self._schedule()
+
+    def started(self, run_id: str, where: str) -> None:
+        self._batch.started[run_id] = where
+        self._schedule()
+
+    def finished(self, run_id: str) -> None:
+        self._batch.finished.append(run_id)
+        self._schedule()
+
+    def _schedule(self) -> None:
+        if self._timer is None:
+            wait = self._interval - (time.monotonic() - self._last)
+            if wait <= 0:
+                self._timer = self._loop.call_soon(self.flush)  # same-tick events join this batch
+            else:
+                self._timer = self._loop.call_later(wait, self.flush)
+
+    def flush(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        batch = self._batch
+        if batch.events or batch.finished or batch.started:
+            self._batch = Batch()
+            self._last = time.monotonic()
+            self._send(batch)
+
+
+class WorkerRuns:
+    """The runs one worker is executing, so they can be cancelled cooperatively."""
+
+    def __init__(self) -> None:
+        self.runs: dict[str, Run] = {}
+        self.cancelled = False
+
+    def cancel(self) -> int:
+        self.cancelled = True
+        for run in list(self.runs.values()):
+            run.cancel()
+        return len(self.runs)
+
+
+async def run_specs(
+    make: Callable[[dict[str, Any]], Any],
+    specs: list[RunSpec],
+    batcher: Batcher,
+    state: WorkerRuns,
+    *,
+    concurrency: int,
+    cache: Any = None,
+) -> None:
+    """Run ``specs``, at most ``concurrency`` at a time, every event into ``batcher``; then flush it."""
+    for key, value in (specs[0].env if specs else {}).items():
+        os.environ.setdefault(key, value)
+    where = worker_name()
+    limit = asyncio.Semaphore(concurrency)
+
+    async def one(spec: RunSpec) -> None:
+        async with limit:
+            if not state.cancelled:
+                run = build_run(make, spec, cache)
+                state.runs[spec.run_id] = run
+                batcher.started(spec.run_id, where)
+                run.add_sink(batcher)
+                try:
+                    await run
+                except Exception:  # the body failed outside any agent: the driver closes the run
+                    pass
+                finally:
+                    state.runs.pop(spec.run_id, None)
+            batcher.finished(spec.run_id)
+
+    try:
+        await asyncio.gather(*(one(spec) for spec in specs))
+    finally:
+        batcher.flush()
