@@ -28,7 +28,12 @@ __all__ = ["Pool", "RemoteDriver"]
 logger = logging.getLogger("nbswarm")
 
 Outcome = tuple[str, int, Any]
-"""``("batch", chunk, Batch)``, ``("done", chunk, None)`` or ``("lost", chunk, message)``."""
+"""``("batch", chunk, Batch)``, ``("done", chunk, None)``, ``("lost", chunk, message)`` (its worker
+died: run again) or ``("failed", chunk, message)`` (the chunk itself cannot run, e.g. ``make`` does
+not unpickle there: running it again would fail again)."""
+
+MAX_RESENDS = 3
+"""Times an attempt of which nothing arrived is sent again before it counts as failed."""
 
 
 class Pool(Protocol):
@@ -52,6 +57,7 @@ class RemoteDriver:
         self._ids = itertools.count()
         self._hard = threading.Event()
         self.lost_workers = 0
+        self.resent: collections.Counter[str] = collections.Counter()
 
     def start(self) -> None:
         threading.Thread(target=self._main, name=f"nbswarm-{self.sweep.sweep_id}-driver", daemon=True).start()
@@ -89,7 +95,7 @@ class RemoteDriver:
                 elif kind == "done":
                     self._done(chunk)
                 else:
-                    self._lost(chunk, value, cancelled=killed)
+                    self._lost(chunk, value, cancelled=killed, fatal=kind == "failed")
         if sw.cancelling:  # nothing in flight: whatever is left never started
             for spec in self.pending:
                 sw.tracker.skip(spec.run_id)
@@ -137,22 +143,28 @@ class RemoteDriver:
             self.chunks[chunk] = open_
             self._lost(chunk, "the worker returned before its runs ended", cancelled=False)
 
-    def _lost(self, chunk: int, message: str, *, cancelled: bool) -> None:
+    def _lost(self, chunk: int, message: str, *, cancelled: bool, fatal: bool = False) -> None:
         """A chunk's worker died (or was stopped hard): close what ran, send again what did not."""
         sw = self.sweep
         tracker = sw.tracker
-        self.lost_workers += not cancelled
+        self.lost_workers += not (cancelled or fatal)
         again: list[RunSpec] = []
         with tracker.lock:
             for spec in self.chunks.pop(chunk, []):
                 row = tracker.rows[spec.run_id]
                 if row.closed:
                     continue
-                if row.events == 0 and row.worker is None:
+                if row.events == 0 and row.worker is None and not fatal:
+                    self.resent[spec.run_id] += 1
                     if cancelled:
                         tracker.skip(spec.run_id)
-                    else:
+                    elif self.resent[spec.run_id] <= MAX_RESENDS:
                         again.append(spec)  # nothing of it arrived: the same attempt, sent again
+                    else:
+                        self._close(spec.run_id, WORKER_LOST, message, "failed")
+                    continue
+                if fatal:
+                    self._close(spec.run_id, "SweepError", message, "failed")
                     continue
                 if cancelled:
                     self._close(spec.run_id, "Cancelled", message, "cancelled")
@@ -162,9 +174,7 @@ class RemoteDriver:
                     retry = spec.retry()
                     tracker.add(retry)
                     again.append(retry)
-        logger.warning(
-            "sweep %s: %s; %d run(s) sent again to a live worker", sw.sweep_id, message, len(again)
-        )
+        logger.warning("sweep %s: %s; %d run(s) sent again", sw.sweep_id, message.splitlines()[0], len(again))
         self.pending.extendleft(reversed(again))
 
     def _close(self, run_id: str, reason: str, message: str, status: str) -> None:

@@ -167,11 +167,12 @@ async def run_specs(
     *,
     concurrency: int,
     cache: Any = None,
+    where: str | None = None,
 ) -> None:
     """Run ``specs``, at most ``concurrency`` at a time, every event into ``batcher``; then flush it."""
     for key, value in (specs[0].env if specs else {}).items():
         os.environ.setdefault(key, value)
-    where = worker_name()
+    where = where or worker_name()
     limit = asyncio.Semaphore(concurrency)
 
     async def one(spec: RunSpec) -> None:
