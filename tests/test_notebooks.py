@@ -215,19 +215,23 @@ def test_04_metrics_plots_files_and_replay(run_notebook: Any) -> None:
     assert all(replayed[a]["text"] == first[a]["text"] != "" for a in replayed)
 
 
-def test_05_variants_in_one_table_and_one_figure(run_notebook: Any) -> None:
+def test_05_sweep_of_prompt_variants_live_table_figure_and_one_run(run_notebook: Any) -> None:
     ex = run_notebook("05-prompt-design")
-    variants = ["baseline", "expert", "expert-hot", "expert-short", "expert-big-model"]
-    panels = ex.panels(ex.views[0])
-    assert list(panels) == variants and all(p["status"] == "done" for p in panels.values())
-    table = next(text for text in ex.results if "expert-big-model" in text and "finish" in text)
-    rows = [line.split()[0] for line in table.splitlines() if line.split() and line.split()[0] in variants]
-    assert sorted(set(rows)) == sorted(variants)
-    finish = {line.split()[0]: line for line in table.splitlines() if re.search(r"\b(stop|length)\b", line)}
-    assert "length" in finish["expert-short"].split()  # its max_tokens cut it
-    assert all("stop" in finish[v].split() for v in variants if v != "expert-short")
-    assert ex.images == 1
-    assert "=== baseline ===" in ex.stdout and "=== expert ===" in ex.stdout
+    assert "8 variants, e.g. {'prompt': 'baseline'" in ex.stdout
+    assert "lost events: 0 | runs: 16 |" in ex.stdout
+    progress = [w["value"] for w in ex.widgets.values() if "sweep sw" in str(w.get("value"))]
+    assert len(progress) == 1 and "16 completed" in progress[0] and "0 failed" in progress[0]
+    table = next(text for text in ex.results if "max_tokens" in text and "run_id" in text)
+    assert table.count("completed") == 16 and "baseline" in table and "expert" in table
+    means = next(text for text in ex.results if "output_tokens" in text and "run_id" not in text)
+    limited = [line for line in means.splitlines() if line.split()[-4:-3] and " 120 " in f" {line} "]
+    assert limited and all(float(line.split()[-2]) <= 120 for line in limited)  # the length limit shows
+    assert ex.images == 1  # the comparison figure
+    assert "expert" in ex.html and "baseline" in ex.html  # side by side
+    assert "every run has its chunks in the recorder: True" in ex.stdout
+    assert "gap_median" in ex.html
+    panels = ex.panels(ex.views[-1])  # sw.run(0) in the live view
+    assert list(panels) == ["baseline"] and panels["baseline"]["status"] == "done"
 
 
 def test_06_remote_stream_is_shown_recorded_and_the_server_stopped(run_notebook: Any) -> None:

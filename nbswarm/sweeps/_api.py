@@ -213,6 +213,8 @@ class Sweep:
             self.cancel()
             self._done.wait(CANCEL_GRACE * 2)
             raise
+        if self._view is not None:
+            self._view.update()  # the final figures, not the monitor's last tick
         if self._error is not None:
             raise self._error
         return self

@@ -21,6 +21,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
+import sys
 import threading
 import time
 from typing import TYPE_CHECKING, Any
@@ -51,7 +53,10 @@ _actors_job: str | None = None
 _actor_class: Any = None
 
 
-def _ray() -> Any:
+def _ray(address: str | None) -> Any:
+    if address is None and "ray" not in sys.modules:
+        # A Ray that nbswarm starts on this machine binds loopback only (Ray reads this at import).
+        os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
     try:
         import ray
     except ImportError:
@@ -61,7 +66,7 @@ def _ray() -> Any:
 
 def connect(address: str | None) -> Any:
     """Ray, initialized: the running one, else a new local one (``None``) or the cluster at ``address``."""
-    ray = _ray()
+    ray = _ray(address)
     if ray.is_initialized():
         return ray
     if address is not None and not isinstance(address, str):

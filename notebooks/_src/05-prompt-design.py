@@ -1,135 +1,166 @@
 # %% [markdown]
-# # 5 · Prompt design: compare variants side by side
+# # 5 · Sweeping prompt variants
 #
 # Prompt design is an experiment: change the system prompt, the temperature, the length limit or
-# the model, and compare what comes back. Not just the words, but how fast the first token
-# arrives, how long the answer takes and what it costs.
+# the model, run each version on a few inputs, and compare what comes back -- the words, but also
+# how fast the first token arrives, how long the answer takes and what it costs.
 #
-# The recipe in this notebook:
+# `nbswarm.sweep` runs that experiment for you:
 #
-# 1. describe each **variant** as a row of settings;
-# 2. make one agent per variant and run them all **at once** on the same task, in one
-#    `ConcurrentWorkflow`, so the dashboard shows them side by side while they stream;
-# 3. record the run and put **outputs, timing and cost in one table** and **one figure**.
+# 1. `nbswarm.grid(...)` describes the **variants**: every combination of the settings you list;
+# 2. `make(variant)` builds the Agent (or workflow) for one variant;
+# 3. `nbswarm.sweep(variants, make, tasks)` runs every variant on every task, many at once, and
+#    shows a **live progress view**; every event goes into one `Recorder`;
+# 4. `sw.table` has **one row per run**: the variant's settings, status, time to first token,
+#    tokens, cost and output, ready for pandas; `sw.plot()` and `sw.side_by_side(...)` compare.
 #
-# Runs offline on the sim model. The sim models timing, length limits and each model's real
-# prices, and its text follows the task and the role in the system prompt. It does *not* follow
-# finer instructions, and temperature does not change it (it is deterministic: the same prompt
-# gives the same answer). With a real model (`NBSWARM_MODEL` and a key, see notebook 1) every
-# setting below matters; that is what this notebook is for.
+# Runs offline on the sim model, which models timing, length limits and each model's real prices,
+# and whose text follows the task and the role in the system prompt (not finer instructions, and
+# it is deterministic). With a real model (`NBSWARM_MODEL` and a key, see notebook 1) every setting
+# below matters -- and a re-executed cell replays the recorded streams instead of paying again.
 
 # %%
 import os
 
-import matplotlib.pyplot as plt
-import pandas as pd
-
-from nbswarm import Agent, ConcurrentWorkflow, Recorder, plots
+import nbswarm
+from nbswarm import Agent, Recorder
 
 MODEL = os.environ.get("NBSWARM_MODEL", "sim/gpt-4o-mini")  # set NBSWARM_MODEL (and a key) for a real model
 # A second model to compare against; set NBSWARM_MODEL_B (e.g. "gpt-4o") when using real models.
 MODEL_B = os.environ.get("NBSWARM_MODEL_B", "sim/gpt-4o" if MODEL.startswith("sim/") else MODEL)
 
-TASK = "Recommend whether a small online shop should offer a subscription plan"
+TASKS = [
+    "Recommend whether a small online shop should offer a subscription plan",
+    "Explain the trade-offs of server-sent events versus WebSockets for a chat app",
+]
 
 # %% [markdown]
 # ## The variants
 #
-# One row per variant. Every column is an `Agent` argument, so adding a dimension to the
-# experiment (say, `max_loops`) is adding a column.
+# Each keyword of `grid` is an axis; its values are the options to try. Two prompts x two models x
+# two length limits is eight variants; on two tasks, sixteen runs.
 
 # %%
-EXPERT = "You are a senior e-commerce strategist. Be specific and quantify where you can."
+PROMPTS = {
+    "baseline": "You are a helpful assistant.",
+    "expert": "You are a senior e-commerce and web strategist. Be specific and quantify where you can.",
+}
 
-variants = pd.DataFrame(
-    [
-        {"variant": "baseline", "system_prompt": "You are a helpful assistant.", "temperature": 0.5},
-        {"variant": "expert", "system_prompt": EXPERT, "temperature": 0.5},
-        {"variant": "expert-hot", "system_prompt": EXPERT, "temperature": 1.2},
-        {"variant": "expert-short", "system_prompt": EXPERT, "temperature": 0.5, "max_tokens": 120},
-        {"variant": "expert-big-model", "system_prompt": EXPERT, "temperature": 0.5, "model_name": MODEL_B},
-    ]
-)
-variants["model_name"] = variants["model_name"].fillna(MODEL)
-variants["max_tokens"] = variants["max_tokens"].fillna(1024).astype(int)
-variants.set_index("variant")
+variants = nbswarm.grid(prompt=list(PROMPTS), model=[MODEL, MODEL_B], max_tokens=[120, 600])
+print(len(variants), "variants, e.g.", variants[0])
 
 # %% [markdown]
-# ## Run them all at once
+# ## One function builds a variant
 #
-# One agent per row, named after its variant. The dashboard shows the variants side by side as
-# they stream; the recorder keeps every event for the comparison.
+# `make(variant)` gets one dict from the grid and returns what to run. It runs where the run runs
+# (in this kernel here; in a worker process or on a Ray cluster with another backend), so it only
+# builds the agent.
 
 # %%
-agents = [
-    Agent(
-        agent_name=row.variant,
-        system_prompt=row.system_prompt,
-        model_name=row.model_name,
-        temperature=row.temperature,
-        max_tokens=row.max_tokens,
-        print_on=False,
+def make(variant):
+    return Agent(
+        agent_name=variant["prompt"],
+        system_prompt=PROMPTS[variant["prompt"]],
+        model_name=variant["model"],
+        max_tokens=variant["max_tokens"],
     )
-    for row in variants.itertuples()
-]
 
+
+# %% [markdown]
+# ## Run the sweep, live
+#
+# `sweep` returns at once; the progress view fills in as runs stream: runs by status, events per
+# second, tokens and cost so far, and the latest runs. `concurrency` caps the runs in flight;
+# `max_cost` (dollars) would stop starting runs when the budget is reached.
+
+# %%
 rec = Recorder()
-workflow = ConcurrentWorkflow(name="prompt-variants", agents=agents, show_dashboard=True)
-run = workflow.stream(TASK, recorder=rec)
-run.result();
-
-# %% [markdown]
-# ## One table: outputs, timing and cost
-#
-# The recorder's per-agent metrics have the timing and cost of each variant (its index is
-# `(run_id, agent)`); the run has each variant's output and why it stopped. Joined with the
-# settings, that is the whole experiment in one table.
+sw = nbswarm.sweep(variants, make, TASKS, recorder=rec, concurrency=16, max_cost=1.0)
+sw
 
 # %%
-measured = rec.metrics().agents.droplevel("run_id")
-finish = {turn.agent: turn.finish_reason for turn in run.turns}
-
-table = variants.set_index("variant").join(
-    measured[["ttft", "duration", "tokens_per_s", "input_tokens", "output_tokens", "cost"]]
-)
-table["finish"] = pd.Series(finish)
-table["words"] = pd.Series({name: len(text.split()) for name, text in run.outputs.items()})
-table["output"] = pd.Series({name: text[:90].replace("\n", " ") + "…" for name, text in run.outputs.items()})
-table.drop(columns="system_prompt").round({"ttft": 2, "duration": 2, "tokens_per_s": 0, "cost": 6})
+sw.wait()
+print("lost events:", sum(rec.gaps.values()), "| runs:", len(rec.runs), "| events:", len(rec))
 
 # %% [markdown]
-# A few things to read off the table: the `expert-short` variant stopped because of its limit
-# (`finish` is `length`), so it is the cheapest and fastest but may be cut mid-thought; the
-# bigger model costs several times more for an answer of the same length. On a real model,
-# compare the `output` column for tone and substance (and `expert` against `expert-hot` for how
-# much the temperature changes the wording).
+# ## One table: one row per run
 #
-# ## One figure: timing and cost
-#
-# nbswarm's plots take `ax=`, so they compose into one figure: the timeline shows when each
-# variant started and finished streaming; the bars show what each cost.
+# The variant's settings first, then what was measured. A run whose worker died would appear twice:
+# a `failed` attempt and its retry (`attempt` 2, its own `run_id`).
 
 # %%
-fig, (left, right) = plt.subplots(1, 2, figsize=(13, 3.6), width_ratios=[3, 2])
-plots.timeline(rec.df, ax=left)
-plots.cost(rec.df, ax=right)
-fig.suptitle(f"{len(agents)} prompt variants on one task")
-fig.tight_layout()
+table = sw.table
+table.drop(columns=["task", "item", "worker", "error"]).round(
+    {"ttft": 2, "duration": 2, "tokens_per_s": 0, "cost": 5}
+).assign(output=table["output"].str.slice(0, 50) + "…")
 
 # %% [markdown]
-# ## Reading whole outputs
-#
-# The dashboard above keeps each variant's full text. To read two variants one after the other:
+# Averages per variant are one `groupby` away. The limit of 120 tokens shows in `output_tokens`;
+# the bigger model costs several times more for answers of the same length.
 
 # %%
-for name in ("baseline", "expert"):
-    print(f"=== {name} ===\n{run.outputs[name][:500]}…\n")
+table.groupby(["prompt", "model", "max_tokens"])[["ttft", "duration", "output_tokens", "cost"]].mean().round(4)
+
+# %% [markdown]
+# ## Compare in one figure
+#
+# Left, each run's cost against its duration, coloured by variant; right, the length of each
+# variant's answers. `sw.plot(x=..., y=..., by="model")` picks other metrics or groups.
+
+# %%
+fig = sw.plot()
+
+# %% [markdown]
+# ## Outputs side by side
+#
+# One column per value of an axis, one row per combination of the others: here the two prompts'
+# answers next to each other.
+
+# %%
+sw.side_by_side("prompt", width=70)
+
+# %% [markdown]
+# ## Every event, joined on `run_id`
+#
+# The recorder holds every event of every run (notebook 4 shows what to do with it). Its per-agent
+# metrics join the table on `run_id`, e.g. the gaps between tokens (the stalls a reader sees) per
+# model:
+
+# %%
+agents = rec.metrics().agents.reset_index()
+joined = table.merge(agents[["run_id", "chunks", "gap_median", "gap_max"]], on="run_id")
+print("every run has its chunks in the recorder:", len(joined) == len(table) and (joined["chunks"] > 0).all())
+joined.groupby("model")[["gap_median", "gap_max"]].mean().round(4)
+
+# %% [markdown]
+# ## Open one run
+#
+# `sw.run(i)` is row `i`'s run, to show in the live view (live while it streams, or finished):
+
+# %%
+sw.run(0)
+
+# %% [markdown]
+# ## Bigger sweeps: processes or a Ray cluster
+#
+# The same call runs on worker processes (`backend="process"`, one per core) or on a Ray cluster
+# (`backend="ray"`, `pip install 'nbswarm[ray]'`; with no `ray_address` it starts a local Ray,
+# `ray_address="auto"` joins a running cluster). Every event still comes back to this notebook's
+# recorder; a worker that dies leaves its runs `failed` and they run again as new attempts. The
+# README says how many concurrent streams each backend carries. Set `USE_RAY = True` to try it.
+
+# %%
+USE_RAY = False
+if USE_RAY:
+    on_ray = nbswarm.sweep(variants, make, TASKS, backend="ray", concurrency=64)
+    display(on_ray)  # noqa: F821 (a notebook builtin)
+    on_ray.wait()
 
 # %% [markdown]
 # ## Your turn
 #
-# Add a row to `variants` (a different role, a stricter limit, another model) and run the notebook
-# again. Every run records the same way, so you can also keep the recordings (`rec.save(...)`,
-# notebook 4) and compare experiments across days.
+# Add an axis (`temperature=[0.2, 1.0]`), a prompt, or a task, and run the sweep again. With a real
+# model, a re-executed cell replays the streams it already recorded instead of calling the model
+# (`cache=False` turns that off), and `rec.save("sweep.parquet")` keeps the whole experiment.
 #
 # **Next:** [06-remote-streams](06-remote-streams.ipynb) streams the same kind of run from a server.
