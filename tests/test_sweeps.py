@@ -218,3 +218,24 @@ def test_table_run_view_and_figures() -> None:
     side = sw.side_by_side("model")
     assert list(side.columns) == ["sim/gpt-4o", "sim/gpt-4o-mini"] and len(side) == 4
     assert "completed=8" in repr(sw)
+
+
+def test_a_kernel_interrupt_while_waiting_cancels_the_sweep() -> None:
+    import signal as signals
+    import threading
+
+    variants = grid(n=list(range(20)), delay=[0.3])
+    sw = sweep(variants, make, "Why SSE?", concurrency=5)
+    main = threading.main_thread().ident
+
+    def interrupt() -> None:
+        wait_for(lambda: sw.tracker.events > 20)
+        signals.pthread_kill(main, signals.SIGINT)  # what Jupyter's interrupt button sends the kernel
+
+    threading.Thread(target=interrupt, daemon=True).start()
+    with pytest.raises(KeyboardInterrupt):
+        sw.wait(60)
+    assert sw.done and sw.cancelling
+    table = sw.table
+    assert (table["status"] == "cancelled").sum() >= 1 and "running" not in set(table["status"])
+    assert_lossless(sw)

@@ -13,6 +13,7 @@ import asyncio
 import dataclasses
 import hashlib
 import json
+import logging
 import os
 import tempfile
 import time
@@ -24,6 +25,8 @@ from ..errors import InvalidArgument
 from ..models import Completion, ModelRequest, Reasoning, Text, resolve
 
 __all__ = ["StreamCache", "cache_of"]
+
+logger = logging.getLogger("nbswarm")
 
 _KEYED = ("messages", "max_tokens", "temperature", "seed", "top_p", "stop", "reasoning_effort",
           "response_format", "base_url", "extra")  # fmt: skip
@@ -75,12 +78,16 @@ class StreamCache:
             return None
 
     def store(self, key: str, items: list[Any]) -> None:
+        """Keep a completed stream; a cache that cannot be written never fails the run."""
         path = self.path(key)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            json.dump({"version": 1, "items": items}, out)
-        os.replace(tmp, path)  # readers see the whole file or none
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+            with os.fdopen(fd, "w", encoding="utf-8") as out:
+                json.dump({"version": 1, "items": items}, out)
+            os.replace(tmp, path)  # readers see the whole file or none
+        except OSError as exc:
+            logger.warning("sweep cache: could not write %s: %s", path, exc)
 
 
 class CachedProvider:

@@ -223,6 +223,9 @@ async def run_specs(
                 run.add_sink(batcher)
                 try:
                     await run
+                except asyncio.CancelledError:
+                    if not (run.done and state.cancelled):  # a cancelled run may re-raise: it ended
+                        raise
                 except Exception:  # the body failed outside any agent: the driver closes the run
                     pass
                 finally:
