@@ -143,7 +143,9 @@ def agent_metrics(df: pd.DataFrame) -> pd.DataFrame:
     out["gap_max"] = gaps.max()
     out["cost"] = usage["cost"].sum()
     out["cost"] = out["cost"].fillna(0.0)
-    out["errors"] = rows[rows["event"] == "error"].groupby(_KEY, observed=True).size()
+    errors = rows[rows["event"] == "error"].groupby(_KEY, observed=True).size()
+    # No error rows: an empty result whose index pandas cannot align past 127 runs (int8 vs int16 codes)
+    out["errors"] = errors if len(errors) else 0
     out["errors"] = out["errors"].fillna(0).astype("int64")
     return out
 
@@ -187,7 +189,8 @@ def run_metrics(df: pd.DataFrame) -> pd.DataFrame:
         total = run_usage[column].last().combine_first(agent_usage[column].sum())
         out[column] = total.reindex(out.index)
         out[column] = out[column].fillna(0).astype("float64" if column == "cost" else "int64")
-    out["errors"] = df[df["event"] == "error"].groupby("run_id", observed=True).size()
+    errors = df[df["event"] == "error"].groupby("run_id", observed=True).size()
+    out["errors"] = errors if len(errors) else 0  # empty: unalignable past 127 runs (see agent_metrics)
     out["errors"] = out["errors"].fillna(0).astype("int64")
     return out
 

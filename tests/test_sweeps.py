@@ -83,6 +83,9 @@ def test_a_thousand_local_runs_deliver_every_event_once() -> None:
     chunks = joined[joined["event"] == "chunk"].groupby("shape", observed=True)["agent"].nunique()
     assert chunks.to_dict() == {"agent": 1, "concurrent": 3, "rearrange": 3, "sequential": 3}
     assert (table["ttft"] > 0).all() and (table["output_tokens"] > 0).all() and (table["cost"] > 0).all()
+    runs = rec.metrics().runs  # the analysis works on the sweep's whole (Arrow-backed) frame
+    assert len(runs) == 1000 and (runs["status"] == "completed").all()
+    assert runs.loc[table["run_id"], "output_tokens"].tolist() == table["output_tokens"].tolist()
 
 
 def test_process_backend_gives_the_same_events_as_local() -> None:

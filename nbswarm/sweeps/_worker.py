@@ -104,8 +104,20 @@ def build_run(make: Callable[[dict[str, Any]], Any], spec: RunSpec, cache: Any =
         run = Run(_failed_body(exc, spec))
     if run.status != "pending":
         raise RuntimeError("make(variant).stream(task) gave a run that had already started")
-    run.run_id = spec.run_id  # before the first event: every event is stamped with it
+    _name(run, spec.run_id)
     return run
+
+
+def _name(run: Run, run_id: str) -> None:
+    """Give a not-yet-started run the attempt's id, before its first event is stamped with it.
+
+    ``stream()`` takes no run id, so the sweep renames the run it returns (the event log that
+    stamps events keeps a copy of the id where the Run has one).
+    """
+    run.run_id = run_id
+    log = getattr(run, "_log", None)
+    if log is not None and hasattr(log, "run_id"):
+        log.run_id = run_id
 
 
 def _agents_of(target: Any) -> list[Any]:
