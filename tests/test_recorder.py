@@ -411,3 +411,24 @@ def test_the_frame_is_compact_at_sweep_scale() -> None:
     df = Recorder().add(events).df
     assert df["run_id"].cat.codes.dtype.itemsize <= 2 and df["agent"].cat.codes.dtype.itemsize == 1
     assert df.memory_usage(deep=True).sum() / len(df) < 110
+
+
+def test_metrics_of_a_sweep_sized_recorder_without_errors() -> None:
+    """Past 127 runs the run ids' codes widen; metrics() used to fail when no run had an error."""
+    events = []
+    for r in range(130):
+        run = dict(run_id=f"r{r}")
+        events += [
+            Metadata(**run, seq=0, t=0.0, job_id="j", name="n", swarm_type="Agent", number_of_agents=1),
+            Start(**run, seq=1, t=0.0),
+            AgentStart(**run, seq=2, t=0.1, agent="A"),
+            Chunk(**run, seq=3, t=0.2, agent="A", content="a", index=0),
+            Chunk(**run, seq=4, t=0.3, agent="A", content="b", index=1),
+            AgentEnd(**run, seq=5, t=0.3, agent="A", output="ab"),
+            Usage(**run, seq=6, t=0.3, agent="A", input_tokens=1, output_tokens=2, total_tokens=3),
+            Usage(**run, seq=7, t=0.3, input_tokens=1, output_tokens=2, total_tokens=3),
+            End(**run, seq=8, t=0.4, execution_time=0.4, output="ab"),
+        ]
+    metrics = Recorder().add(events).metrics()
+    assert len(metrics.runs) == 130 and (metrics.runs["errors"] == 0).all()
+    assert len(metrics.agents) == 130 and (metrics.agents["chunks"] == 2).all()
