@@ -17,13 +17,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..events import AgentEnd, AgentStart, Chunk, End, Error, Event, Metadata, Start, Usage
+from ..events import LOOP_SEPARATOR, AgentEnd, AgentStart, Chunk, End, Error, Event, Metadata, Start, Usage
 from ..palette import PALETTE
 
 __all__ = ["LAYOUTS", "Panel", "ViewState"]
-
-LOOP_JOIN = "\n\n"
-"""Between the turns of later loops in one panel (as ``Agent.run`` joins them)."""
 
 LAYOUTS = {
     "Agent": "single",
@@ -187,8 +184,6 @@ class ViewState:
             return
         if self.run["status"] == "waiting":
             self.run["status"] = "running"
-        if panel.turns:
-            panel.pending.append(LOOP_JOIN)
         panel.turns += 1
         panel.status = "streaming"
         panel.t_start = event.t
@@ -342,7 +337,8 @@ class ViewState:
         """Each agent's text (panels of one agent joined in step order): what the display shows."""
         out: dict[str, str] = {}
         for panel in self.panels:
-            out[panel.agent] = out[panel.agent] + LOOP_JOIN + panel.text if panel.agent in out else panel.text
+            before = out.get(panel.agent)
+            out[panel.agent] = panel.text if before is None else before + LOOP_SEPARATOR + panel.text
         return out
 
     def tail(self, panel: Panel, chars: int) -> str:
