@@ -186,6 +186,11 @@ class Run:
         return [error for error in self._log.errors if error.error_type != SINK_ERROR]
 
     @property
+    def started(self) -> bool:
+        """Whether something started the run (iterating, awaiting, ``start()``, displaying it)."""
+        return self._started
+
+    @property
     def done(self) -> bool:
         """Whether the body has finished (every event has been emitted)."""
         return self._finished

@@ -170,9 +170,10 @@ class ViewState:
             return [agents[:1]]
         if event.swarm_type == "ConcurrentWorkflow":
             return [agents]
-        if event.swarm_type == "AgentRearrange" and event.flow:
-            return _flow_steps(event.flow, agents)
-        return []  # sequential: panels appear in order as their agents start
+        if event.swarm_type == "SequentialWorkflow":
+            return []  # sequential: panels appear in order as their agents start
+        known = set(agents)
+        return [[name for name in step if name in known] for step in event.steps]
 
     def _start(self, event: Start) -> None:
         if self.run["status"] == "waiting":
@@ -362,16 +363,6 @@ _HANDLERS = {
     Error: ViewState._error,
     End: ViewState._end,
 }
-
-
-def _flow_steps(flow: str, agents: list[str]) -> list[list[str]]:
-    """``"A, B -> C"`` as ``[["A", "B"], ["C"]]``; names not among ``agents`` are left out."""
-    known = set(agents)
-    steps = []
-    for step in flow.split("->"):
-        names = [name.strip() for name in step.split(",")]
-        steps.append([name for name in names if name and (not known or name in known)])
-    return steps
 
 
 def _round(value: float | None, digits: int = 3) -> float | None:

@@ -102,6 +102,14 @@ class LiveView(anywidget.AnyWidget):
             self.flush()
             self.send({"k": "snap", "state": self.state.snapshot()})
 
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        """``show()`` displays the view and returns it: as the cell's ``Out[n]`` it is text only."""
+        from ..display import shown_in_this_cell
+
+        if shown_in_this_cell(self):
+            return {"text/plain": repr(self)}
+        return super()._repr_mimebundle_(**kwargs)
+
     def __repr__(self) -> str:
         run = self.state.run
         return f"<LiveView {run['title']!r} {run['status']} panels={len(self.state.panels)}>"
