@@ -28,7 +28,7 @@ class EventLog:
         self.clock = clock or time.perf_counter
         self.t0 = self.clock()
         self.events: list[Event] = []
-        self._lock = threading.Lock()
+        self.lock = threading.Lock()
         self.metadata: Metadata | None = None
         self.outputs: dict[str, str] = {}
         self.turns: list[AgentEnd] = []
@@ -44,16 +44,16 @@ class EventLog:
         return self.clock() - self.t0
 
     def append(self, cls: type[Event], fields: dict[str, Any]) -> Event:
-        """Stamp and keep a new event of type ``cls``."""
-        with self._lock:
+        """Stamp and keep a new event of type ``cls`` (``Run.emit`` inlines this for speed)."""
+        with self.lock:
             events = self.events
             event = cls(run_id=self.run_id, seq=len(events), t=self.clock() - self.t0, **fields)
             events.append(event)
         if cls is not Chunk:  # chunks change no derived state: keep the hot path short
-            self._observe(event)
+            self.observe(event)
         return event
 
-    def _observe(self, event: Event) -> None:
+    def observe(self, event: Event) -> None:
         if isinstance(event, AgentEnd):
             self.outputs[event.agent] = event.output
             self.turns.append(event)

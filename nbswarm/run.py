@@ -46,7 +46,7 @@ from typing import Any
 from . import _engine_loop
 from ._eventlog import EventLog
 from ._fanout import FLUSH_INTERVAL, Fanout, Sink
-from .events import End, Error, Event
+from .events import Chunk, End, Error, Event
 
 __all__ = ["FLUSH_INTERVAL", "Run", "Sink", "on_run_created", "runs_created_here"]
 
@@ -134,7 +134,13 @@ class Run:
 
     def emit(self, cls: type[Event], **fields: Any) -> Event:
         """Stamp and append a new event; producers call this from the body."""
-        event = self._log.append(cls, fields)
+        log = self._log
+        with log.lock:  # inlined EventLog.append: this is the per-chunk hot path
+            events = log.events
+            event = cls(run_id=self.run_id, seq=len(events), t=log.clock() - log.t0, **fields)
+            events.append(event)
+        if cls is not Chunk:
+            log.observe(event)
         if not self._notify_pending and self._loop is not None:
             self._notify_pending = True
             try:
