@@ -187,7 +187,7 @@ def _print_static(events: Iterable[Event]) -> None:
     from rich.console import Console
 
     from .dashboard import render_state
-    from .widget.state import ViewState
+    from .viewstate import ViewState
 
     console = Console()
     state = ViewState().feed(events)

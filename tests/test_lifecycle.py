@@ -285,3 +285,12 @@ def test_showing_a_replay_starts_it(monkeypatch: pytest.MonkeyPatch) -> None:
     view = display.show(again)
     assert ended.wait(WAIT)
     assert view.texts == {"A": "ab"}
+
+
+def test_the_terminal_dashboard_does_not_import_the_widget_package() -> None:
+    import subprocess
+    import sys
+
+    code = "import sys, nbswarm.dashboard; print('nbswarm.widget' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
+    assert out.stdout.strip() == "False"

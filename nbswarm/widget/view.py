@@ -24,7 +24,7 @@ import traitlets
 
 from ..events import Event
 from ..run import Run
-from .state import ViewState
+from ..viewstate import ViewState
 
 __all__ = ["LiveView", "ViewSink"]
 

@@ -7,8 +7,11 @@ changed since the last call (new text per panel, figures of the panels that chan
 display sends bytes linear in the text however often it updates. ``snapshot()`` is the full state.
 
 A panel is one agent at one flow step (an agent that appears in two steps gets two panels); the
-turns of later loops append to the same panel after a blank line, as an agent's returned text
-joins them. Rows are the flow's steps: the agents of a step sit side by side.
+turns of later loops append to the same panel (the engine sends the blank line between them as a
+chunk, so the panel's text equals the agent's returned text). Rows are the flow's steps, read
+from ``Metadata.steps``: the agents of a step sit side by side.
+
+It lives outside ``nbswarm.widget`` so the terminal dashboard does not import the widget package.
 """
 
 from __future__ import annotations
@@ -17,8 +20,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..events import LOOP_SEPARATOR, AgentEnd, AgentStart, Chunk, End, Error, Event, Metadata, Start, Usage
-from ..palette import PALETTE
+from .events import LOOP_SEPARATOR, AgentEnd, AgentStart, Chunk, End, Error, Event, Metadata, Start, Usage
+from .palette import PALETTE
 
 __all__ = ["LAYOUTS", "Panel", "ViewState"]
 
