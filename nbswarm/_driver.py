@@ -24,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import logging
+import math
 import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import suppress
@@ -78,6 +79,7 @@ class Driver:
         self._pump_on_loop = False
         self._ticking = False
         self._notify_pending = False
+        self._wake_at = 0.0  # run time (``t``) before which a new event wakes nobody: it joins the batch
         self._wake = threading.Event()
         self._waiter: tuple[asyncio.AbstractEventLoop, asyncio.Event] | None = None
 
@@ -88,19 +90,14 @@ class Driver:
         log = self._log
         with log.lock:  # inlined EventLog.append: this is the per-chunk hot path
             events = log.events
-            event = cls(run_id=self.run_id, seq=len(events), t=log.clock() - log.t0, **fields)
+            t = log.clock() - log.t0
+            event = cls(run_id=self.run_id, seq=len(events), t=t, **fields)
             events.append(event)
         if cls is not Chunk:
             log.observe(event)
-        if not self._notify_pending and self._loop is not None:
-            self._notify_pending = True
-            try:
-                if threading.get_ident() == self._loop_thread:
-                    self._loop.call_later(BATCH_WINDOW, self._notify)
-                else:
-                    self._loop.call_soon_threadsafe(self._notify)
-            except RuntimeError:  # the loop is closed: the run is over, its consumer reads the log
-                self._notify_pending = False
+        if t >= self._wake_at and self._loop is not None:  # at most once per BATCH_WINDOW
+            self._wake_at = t + BATCH_WINDOW
+            self._signal()
         return event
 
     # -- lifecycle ---------------------------------------------------------------------------
@@ -197,13 +194,39 @@ class Driver:
         if self._task is not None and not self._task.done():
             self._task.cancel()
 
+    def _signal(self) -> None:
+        """A batch window opens: wake the consumer now, and once more when the window has passed.
+
+        The direct wake does not wait for the loop's current iteration to end (with many agents one
+        iteration can take tens of ms); the timer delivers the window's tail if the stream goes quiet.
+        """
+        loop = self._loop
+        assert loop is not None
+        try:
+            if threading.get_ident() != self._loop_thread:  # an event from another thread
+                loop.call_soon_threadsafe(self._notify)
+                return
+            if self._pump_on_loop:
+                loop.call_soon(self._notify)
+            else:
+                self._wake_consumer()
+            if not self._notify_pending:
+                self._notify_pending = True
+                loop.call_later(BATCH_WINDOW, self._notify)
+        except RuntimeError:  # the loop is closed: the run is over, its consumer reads the log
+            pass
+
     def _notify(self) -> None:
-        """Wake whoever consumes the run (on the body's loop, once per batch)."""
+        """On the body's loop: deliver (if nobody waits for the run) and wake whoever consumes it."""
         self._notify_pending = False
+        self._wake_at = -math.inf  # the next event opens a new window (even on a test's frozen clock)
         if self._pump_on_loop:
             self._deliver()
             if self._finished and self._fanout.delivered >= len(self._log.events):
                 self._fanout.close()
+        self._wake_consumer()
+
+    def _wake_consumer(self) -> None:
         self._wake.set()
         waiter = self._waiter
         if waiter is not None:
