@@ -9,6 +9,8 @@
      work, which today generates each whole answer before its first token, ~0.45 ms per agent);
    * engine: against when the provider yielded the chunk -- what nbswarm itself adds (the event,
      the batch hand-over to the caller's thread, the callback). Target: p99 <= 50 ms at 1,000.
+   CPU/wall is the process's CPU time over the wall time: near 1.0 the process is CPU-bound (one
+   loop thread, one GIL) and every lag grows; well under 1.0 on a busy machine, it was starved.
 
     .venv/bin/python bench/parallel.py
 """
@@ -81,7 +83,7 @@ class ScheduledSim:
             yield item
 
 
-def lag_ms(n_agents: int) -> tuple[list[float], list[float]]:
+def lag_ms(n_agents: int) -> tuple[list[float], list[float], float]:
     provider = ScheduledSim(SimProfile(length=120, delay_scale=1.0))
     agents = [
         Agent(agent_name=f"A{i}", system_prompt=f"You are A{i}", provider=provider, print_on=False)
@@ -95,10 +97,12 @@ def lag_ms(n_agents: int) -> tuple[list[float], list[float]]:
             counts[agent] += 1
 
     counts: dict[str, int] = {}
+    wall, cpu = time.perf_counter(), time.process_time()
     ConcurrentWorkflow(agents=agents).run("Summarise the quarter", streaming_callback=on_chunk)
+    busy = (time.process_time() - cpu) / (time.perf_counter() - wall)
     scheduled = sorted((at - provider.due[agent][i]) * 1000 for agent, i, at in received)
     engine = sorted((at - provider.yielded[agent][i]) * 1000 for agent, i, at in received)
-    return scheduled, engine
+    return scheduled, engine, busy
 
 
 def pct(values: list[float], q: float) -> float:
@@ -118,14 +122,15 @@ def main() -> None:
     print("realistic sim (0.3 s TTFT, 80 tok/s, ~120 tokens each): delivery lag to the caller's thread, ms")
     print(
         f"  {'agents':>6} {'chunks':>7} | vs schedule: {'p50':>6} {'p99':>7}"
-        f" | engine: {'p50':>6} {'p99':>6} {'max':>6}"
+        f" | engine: {'p50':>6} {'p99':>6} {'max':>6} | CPU/wall"
     )
     for n in (10, 50, 200, 500, 1000):
-        scheduled, engine = lag_ms(n)
+        scheduled, engine, busy = lag_ms(n)
         print(
             f"  {n:>6} {len(engine):>7} | {'':>12} {statistics.median(scheduled):>6.1f}"
             f" {pct(scheduled, 0.99):>7.1f}"
             f" | {'':>7} {statistics.median(engine):>6.1f} {pct(engine, 0.99):>6.1f} {engine[-1]:>6.1f}"
+            f" | {busy:>8.2f}"
         )
 
 

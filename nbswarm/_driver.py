@@ -53,8 +53,9 @@ BATCH_WINDOW = 0.002
 CLOSE_TIMEOUT = 5.0
 """Seconds ``close()`` waits for a cancelled body to wind down."""
 
-WAIT_SLICE = 1.0
-"""A consumer with nothing to flush re-checks the run at least this often."""
+POLL_INTERVAL = 0.01
+"""A consumer also looks for new events this often: the events after a window's wake-up wait for a
+timer on the body's loop, which a long loop iteration (hundreds of agents) can delay."""
 
 
 class Driver:
@@ -306,7 +307,7 @@ class Driver:
                     self._stop_private()
                     complete = True
                     return
-                self._wake.wait(FLUSH_INTERVAL if self._fanout.flushes else WAIT_SLICE)
+                self._wake.wait(POLL_INTERVAL)
         finally:  # break, an exception in the loop body, KeyboardInterrupt: stop the body
             if not complete:
                 self.close()
@@ -332,9 +333,7 @@ class Driver:
                     complete = True
                     return
                 with suppress(TimeoutError):
-                    await asyncio.wait_for(
-                        wake.wait(), FLUSH_INTERVAL if self._fanout.flushes else WAIT_SLICE
-                    )
+                    await asyncio.wait_for(wake.wait(), POLL_INTERVAL)
         finally:
             if self._waiter is not None and self._waiter[1] is wake:
                 self._waiter = None

@@ -294,3 +294,23 @@ def test_the_terminal_dashboard_does_not_import_the_widget_package() -> None:
     code = "import sys, nbswarm.dashboard; print('nbswarm.widget' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
     assert out.stdout.strip() == "False"
+
+
+class AwaitsHelper:
+    """A provider that awaits another agent (the async way to use an agent as a tool)."""
+
+    def __init__(self, helper: Agent) -> None:
+        self.helper = helper
+
+    async def stream(self, request: Any) -> Any:
+        from nbswarm.models import Completion
+
+        yield "helper says: " + await self.helper.arun("help")
+        yield Completion(output_tokens=1)
+
+
+def test_an_async_run_nested_in_a_provider_completes() -> None:
+    helper = Agent(agent_name="Helper", provider=ScriptedProvider(["ok"]), print_on=False)
+    outer = Agent(agent_name="Outer", provider=AwaitsHelper(helper), print_on=False)
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        assert pool.submit(outer.run, "x").result(timeout=WAIT) == "helper says: ok"
