@@ -249,6 +249,9 @@ class Driver:
 
     def _tick(self) -> None:
         """On the body's loop: deliver, flush when due, and close the sinks after the end."""
+        if not self._pump_on_loop:  # a consumer took over (``result()`` after ``start()``)
+            self._ticking = False
+            return
         self._ticking = True
         self._deliver()
         if self._finished and self._fanout.delivered >= len(self._log.events):
@@ -291,6 +294,7 @@ class Driver:
 
     def _iterate(self) -> Iterator[Event]:
         self._start("sync")
+        self._pump_on_loop = False  # whoever waits for the run calls its sinks
         events = self._log.events
         index = 0
         complete = False
@@ -317,6 +321,7 @@ class Driver:
         wake = asyncio.Event()
         self._waiter = (loop, wake)
         self._start("async")
+        self._pump_on_loop = False
         events = self._log.events
         index = 0
         complete = False

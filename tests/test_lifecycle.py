@@ -314,3 +314,21 @@ def test_an_async_run_nested_in_a_provider_completes() -> None:
     outer = Agent(agent_name="Outer", provider=AwaitsHelper(helper), print_on=False)
     with concurrent.futures.ThreadPoolExecutor(1) as pool:
         assert pool.submit(outer.run, "x").result(timeout=WAIT) == "helper says: ok"
+
+
+def test_result_after_start_calls_the_sinks_in_the_waiting_thread() -> None:
+    agent, _ = slow_agent(pieces=200, delay=0.002)
+    run = agent.stream("x")
+    threads: dict[str, int] = {}
+    first = threading.Event()
+
+    def sink(event: Any) -> None:
+        threads.setdefault(event.type, threading.get_ident())
+        first.set()
+
+    run.add_sink(sink)
+    run.start()
+    assert first.wait(WAIT)
+    assert threads["metadata"] != threading.get_ident()  # nobody waited: the engine loop fed the sinks
+    run.result()
+    assert threads["end"] == threading.get_ident()  # once someone waits, the sinks run in its thread
