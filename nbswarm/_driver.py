@@ -54,8 +54,12 @@ CLOSE_TIMEOUT = 5.0
 """Seconds ``close()`` waits for a cancelled body to wind down."""
 
 POLL_INTERVAL = 0.01
-"""A consumer also looks for new events this often: the events after a window's wake-up wait for a
-timer on the body's loop, which a long loop iteration (hundreds of agents) can delay."""
+"""While events flow, a consumer also looks for new ones this often: the events after a window's
+wake-up wait for a timer on the body's loop, which a long loop iteration (hundreds of agents) can
+delay. While the run is quiet (a model thinking) the interval doubles up to ``WAIT_SLICE``."""
+
+WAIT_SLICE = 1.0
+"""The longest a consumer waits between looks (``FLUSH_INTERVAL`` if a sink wants flushes)."""
 
 
 class Driver:
@@ -298,11 +302,13 @@ class Driver:
         events = self._log.events
         index = 0
         complete = False
+        wait = POLL_INTERVAL
         try:
             while True:
                 self._wake.clear()
                 finished = self._finished  # read first: every event it implies is in the log
                 delivered = self._deliver()
+                wait = self._next_wait(wait, delivered > index)
                 while index < delivered:
                     yield events[index]
                     index += 1
@@ -311,7 +317,7 @@ class Driver:
                     self._stop_private()
                     complete = True
                     return
-                self._wake.wait(POLL_INTERVAL)
+                self._wake.wait(wait)
         finally:  # break, an exception in the loop body, KeyboardInterrupt: stop the body
             if not complete:
                 self.close()
@@ -325,11 +331,13 @@ class Driver:
         events = self._log.events
         index = 0
         complete = False
+        wait = POLL_INTERVAL
         try:
             while True:
                 wake.clear()
                 finished = self._finished
                 delivered = self._deliver()
+                wait = self._next_wait(wait, delivered > index)
                 while index < delivered:
                     yield events[index]
                     index += 1
@@ -338,12 +346,18 @@ class Driver:
                     complete = True
                     return
                 with suppress(TimeoutError):
-                    await asyncio.wait_for(wake.wait(), POLL_INTERVAL)
+                    await asyncio.wait_for(wake.wait(), wait)
         finally:
             if self._waiter is not None and self._waiter[1] is wake:
                 self._waiter = None
             if not complete:
                 await self.aclose()
+
+    def _next_wait(self, wait: float, got_events: bool) -> float:
+        """Poll briskly while events flow, back off while the run is quiet."""
+        if got_events:
+            return POLL_INTERVAL
+        return min(wait * 2, FLUSH_INTERVAL if self._fanout.flushes else WAIT_SLICE)
 
     def _sink_failed(self, event: Event | None, message: str) -> None:
         # Appended without waking anyone: the pump that called the sink delivers it next.
