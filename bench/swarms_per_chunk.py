@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import tempfile
 import time
 
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
@@ -64,6 +65,7 @@ def best(fn, items, repeats: int = 3) -> float:  # type: ignore[no-untyped-def]
 
 
 def main() -> None:
+    os.chdir(tempfile.mkdtemp(prefix="swarms-bench-"))  # swarms writes an agent_workspace/ into the cwd
     logging.disable(logging.CRITICAL)
     small, large = chunks(2_000), chunks(20_000)
     slope = (best(swarms_run, large) - best(swarms_run, small)) / 18_000
