@@ -135,7 +135,7 @@ class Driver:
         if self._close_unstarted():
             return
         self.cancel()
-        with suppress(TimeoutError):
+        with suppress(asyncio.TimeoutError):  # not the builtin before Python 3.11
             await asyncio.wait_for(asyncio.shield(asyncio.wrap_future(self._done)), CLOSE_TIMEOUT)
         self._settle()
 
@@ -173,7 +173,8 @@ class Driver:
     def _launch(self) -> None:
         loop = asyncio.get_running_loop()
         self._loop_thread = threading.get_ident()
-        self._task = loop.create_task(self._execute(), context=self._context)
+        # In the creator's context (a task copies the current one; create_task(context=) is 3.11+).
+        self._task = self._context.run(loop.create_task, self._execute())
         if self._pump_on_loop:
             self._tick()
 
@@ -345,7 +346,7 @@ class Driver:
                     self._fanout.close()
                     complete = True
                     return
-                with suppress(TimeoutError):
+                with suppress(asyncio.TimeoutError):  # not the builtin before Python 3.11
                     await asyncio.wait_for(wake.wait(), wait)
         finally:
             if self._waiter is not None and self._waiter[1] is wake:
