@@ -5,8 +5,9 @@ Concurrent A,B,C and Rearrange "A, B -> C" -- on one task.
 
 * Throughput, sim delay 0: events/s end to end (first run started to last event recorded) and the
   driver's CPU per event (this process's CPU time over the events it recorded; for ``local`` the
-  driver runs everything), for inline asyncio (the same runs awaited with the Recorder as a sink:
-  the baseline), the local backend, and the process and Ray backends with 1 and 2 workers.
+  driver runs everything), for inline asyncio (the same runs awaited on nbswarm's engine loop with
+  the Recorder as a sink: the baseline), the local backend, and the process and Ray backends with 1
+  and 2 workers.
 * Latency, realistic sim timing (delay 1): from an event's creation in its worker (its run's wall
   start + ``t``) to the driver recording it, p50 and p99, runs 100 at a time.
 
@@ -32,7 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
 os.environ.setdefault("RAY_AUTH_MODE", "disabled")  # a loopback-only local Ray; writes no ~/.ray token
 
-from nbswarm import Agent, AgentRearrange, ConcurrentWorkflow, SequentialWorkflow, grid, sweep
+from nbswarm import Agent, AgentRearrange, ConcurrentWorkflow, SequentialWorkflow, _engine_loop, grid, sweep
 from nbswarm.events import Event
 from nbswarm.models.sim import SimProfile, SimProvider
 from nbswarm.recorder import Recorder
@@ -96,7 +97,7 @@ def inline(items: list[dict[str, Any]], concurrency: int, rec: Recorder) -> None
 
         await asyncio.gather(*(one(v) for v in items))
 
-    asyncio.run(main())
+    _engine_loop.submit(main()).result()  # on nbswarm's loop, so each body runs inline with its sinks
 
 
 def measure(label: str, items: list[dict[str, Any]], concurrency: int, rec: Recorder, **kwargs: Any) -> dict:

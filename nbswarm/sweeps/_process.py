@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 import cloudpickle
 
+from .. import _engine_loop
 from ._remote import Outcome, RemoteDriver
 from ._spec import RunSpec
 from ._worker import Batcher, WorkerRuns, run_specs
@@ -42,9 +43,12 @@ OUTBOX = 64
 
 
 def _worker_main(conn: Connection) -> None:
-    """A worker process: take chunks from the pipe, run them on one loop, send batches back."""
+    """A worker process: take chunks from the pipe, run them on one loop, send batches back.
+
+    The loop is nbswarm's engine loop, so each run's body and its sinks (the batcher) share it.
+    """
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # a kernel interrupt is the driver's to handle
-    asyncio.run(_serve(conn))
+    _engine_loop.submit(_serve(conn)).result()
 
 
 async def _serve(conn: Connection) -> None:

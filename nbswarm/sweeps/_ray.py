@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 import cloudpickle
 
+from .. import _engine_loop
 from ..errors import InvalidArgument
 from ._remote import Outcome, RemoteDriver
 from ._spec import RunSpec
@@ -99,20 +100,31 @@ def _make_actor_class(ray: Any) -> Any:
         ) -> Any:
             make = cloudpickle.loads(make_blob)
             state = self.sweeps.setdefault(sweep_id, WorkerRuns())
+            loop = asyncio.get_running_loop()
             queue: asyncio.Queue[Any] = asyncio.Queue()
-            batcher = Batcher(queue.put_nowait)
-            work = asyncio.get_running_loop().create_task(
-                run_specs(
-                    make, specs, batcher, state, concurrency=concurrency, cache=cache, where=self.where()
-                )
-            )
-            work.add_done_callback(lambda _: queue.put_nowait(None))
-            while (batch := await queue.get()) is not None:
-                yield batch
-            await work
+            where = self.where()
 
-        def cancel_runs(self, sweep_id: str) -> int:
-            return self.sweeps.setdefault(sweep_id, WorkerRuns()).cancel()
+            def send(batch: Any) -> None:  # from the engine loop's thread to this actor's loop
+                loop.call_soon_threadsafe(queue.put_nowait, batch)
+
+            async def work() -> None:  # on nbswarm's engine loop: each run's body and sinks share it
+                batcher = Batcher(send)
+                await run_specs(
+                    make, specs, batcher, state, concurrency=concurrency, cache=cache, where=where
+                )
+
+            done = asyncio.wrap_future(_engine_loop.submit(work()))
+            done.add_done_callback(lambda _: queue.put_nowait(None))  # after the last batch
+            try:
+                while (batch := await queue.get()) is not None:
+                    yield batch
+                await done
+            finally:
+                done.cancel()  # stopped hard (ray.cancel): the runs stop too
+
+        def cancel_runs(self, sweep_id: str) -> None:
+            state = self.sweeps.setdefault(sweep_id, WorkerRuns())
+            _engine_loop.get_loop().call_soon_threadsafe(state.cancel)
 
         def forget(self, sweep_id: str) -> None:
             self.sweeps.pop(sweep_id, None)
