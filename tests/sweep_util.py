@@ -79,3 +79,24 @@ def signature(events: list[Any]) -> list[tuple[Any, ...]]:
         }
         out.append(tuple(sorted(fields.items())))
     return out
+
+
+class Stubborn:
+    """A provider that ignores cancellation (a blocking SDK call, a buggy plugin): only a hard stop
+    ends it."""
+
+    async def stream(self, request: Any) -> Any:
+        import asyncio
+        import contextlib
+
+        from nbswarm.models import Completion
+
+        for i in range(10_000):
+            with contextlib.suppress(asyncio.CancelledError):  # swallowed: cancelling does not work here
+                await asyncio.sleep(0.01)
+            yield f"w{i} "
+        yield Completion(input_tokens=1, output_tokens=10_000)
+
+
+def stubborn_make(variant: dict[str, Any]) -> Any:
+    return Agent(agent_name="Stubborn", model_name="stubborn", provider=Stubborn())

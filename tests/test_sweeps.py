@@ -10,7 +10,7 @@ import time
 import matplotlib
 import pandas as pd
 import pytest
-from sweep_util import assert_lossless, broken_make, make, signature
+from sweep_util import assert_lossless, broken_make, make, signature, stubborn_make
 
 import nbswarm
 from nbswarm import InvalidArgument, Recorder, grid, sweep
@@ -242,3 +242,18 @@ def test_a_kernel_interrupt_while_waiting_cancels_the_sweep() -> None:
     table = sw.table
     assert (table["status"] == "cancelled").sum() >= 1 and "running" not in set(table["status"])
     assert_lossless(sw)
+
+
+def test_a_run_that_ignores_cancel_is_stopped_hard_after_the_grace_period() -> None:
+    sw = sweep(grid(n=list(range(4))), stubborn_make, "Why SSE?", backend="process", workers=1)
+    wait_for(lambda: sum(r.events > 5 for r in sw.tracker.rows.values()) == 4)
+    started = time.monotonic()
+    sw.cancel(grace=1.0)
+    sw.wait(60)
+    assert 1.0 <= time.monotonic() - started < 30
+    table = sw.table
+    assert set(table["status"]) == {"cancelled"}
+    by_run = assert_lossless(sw)
+    for events in by_run.values():
+        assert events[-3].type == "error" and events[-3].error_type == "Cancelled"
+        assert events[-4].type == "agent_end" and events[-4].output.startswith("w0 w1 ")
