@@ -8,9 +8,11 @@ agents, or ~35-40 real-model ones (litellm's per-chunk cost), see the README.
 from __future__ import annotations
 
 import asyncio
+import time
 from typing import TYPE_CHECKING, Any
 
 from .. import _engine_loop
+from ..events import Event
 from ..run import Run
 from ._tracker import WORKER_LOST
 from ._worker import build_run
@@ -19,6 +21,28 @@ if TYPE_CHECKING:
     from ._api import Sweep
 
 __all__ = ["LocalBackend"]
+
+
+class _Sink:
+    """One run's events to the Recorder and the tracker; the run's wall start from its own clock
+    (events reach sinks in batches, so the first one's arrival is a little late for that)."""
+
+    def __init__(self, run: Run, recorder: Any, tracker: Any) -> None:
+        self.run, self.recorder, self.tracker = run, recorder, tracker
+        self.first = True
+
+    def __call__(self, event: Event) -> None:
+        if self.first:
+            self.first = False
+            self.recorder.add_batch([], {event.run_id: time.time() - self.run.elapsed()})
+        self.recorder(event)
+        self.tracker(event)
+
+    def flush(self) -> None:
+        self.recorder.flush()
+
+    def close(self) -> None:
+        self.recorder.close()
 
 
 class LocalBackend:
@@ -56,8 +80,7 @@ class LocalBackend:
         sw = self.sweep
         run = build_run(sw.make, spec, sw.cache)
         self.runs[spec.run_id] = run
-        run.add_sink(sw.recorder)
-        run.add_sink(sw.tracker)
+        run.add_sink(_Sink(run, sw.recorder, sw.tracker))
         sw.tracker.started(spec.run_id, "local")
         try:
             await run

@@ -158,19 +158,22 @@ class Batcher:
         self._last = 0.0
         self._timer: asyncio.Handle | None = None
         self._loop = asyncio.get_running_loop()
+        self._runs: dict[str, Run] = {}  # started, first event not seen yet
 
     def __call__(self, event: Event) -> None:
         batch = self._batch
-        if event.seq == 0:
-            batch.wall_starts[event.run_id] = time.time() - event.t
+        if event.seq == 0:  # the run's clock, not the delivery: sinks may get events a bit later
+            run = self._runs.pop(event.run_id, None)
+            batch.wall_starts[event.run_id] = time.time() - (run.elapsed() if run is not None else event.t)
         batch.events.append(event)
         if len(batch.events) >= MAX_BATCH:
             self.flush()
         else:
             self._schedule()
 
-    def started(self, run_id: str, where: str) -> None:
-        self._batch.started[run_id] = where
+    def started(self, run: Run, where: str) -> None:
+        self._runs[run.run_id] = run
+        self._batch.started[run.run_id] = where
         self._schedule()
 
     def finished(self, run_id: str) -> None:
@@ -231,7 +234,7 @@ async def run_specs(
             if not state.cancelled:
                 run = build_run(make, spec, cache)
                 state.runs[spec.run_id] = run
-                batcher.started(spec.run_id, where)
+                batcher.started(run, where)
                 run.add_sink(batcher)
                 try:
                     await run
