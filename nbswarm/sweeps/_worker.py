@@ -167,7 +167,7 @@ class Batcher:
             batch.wall_starts[event.run_id] = time.time() - (run.elapsed() if run is not None else event.t)
         batch.events.append(event)
         if len(batch.events) >= MAX_BATCH:
-            self.flush()
+            self.send_now()
         else:
             self._schedule()
 
@@ -184,11 +184,13 @@ class Batcher:
         if self._timer is None:
             wait = self._interval - (time.monotonic() - self._last)
             if wait <= 0:
-                self._timer = self._loop.call_soon(self.flush)  # same-tick events join this batch
+                self._timer = self._loop.call_soon(self.send_now)  # same-tick events join this batch
             else:
-                self._timer = self._loop.call_later(wait, self.flush)
+                self._timer = self._loop.call_later(wait, self.send_now)
 
-    def flush(self) -> None:
+    def send_now(self) -> None:
+        """Hand over what is waiting. (Not named ``flush``: a Run calls its sinks' ``flush`` every
+        40 ms, once per run -- a hundred runs would cut the batches a hundred times finer.)"""
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
@@ -223,7 +225,7 @@ async def run_specs(
     cache: Any = None,
     where: str | None = None,
 ) -> None:
-    """Run ``specs``, at most ``concurrency`` at a time, every event into ``batcher``; then flush it."""
+    """Run ``specs``, at most ``concurrency`` at a time, every event into ``batcher``; then send the rest."""
     for key, value in (specs[0].env if specs else {}).items():
         os.environ.setdefault(key, value)
     where = where or worker_name()
@@ -250,4 +252,4 @@ async def run_specs(
     try:
         await asyncio.gather(*(one(spec) for spec in specs))
     finally:
-        batcher.flush()
+        batcher.send_now()
