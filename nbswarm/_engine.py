@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 
 from .events import AgentEnd, AgentStart, Chunk, End, Error, Metadata, Start, Usage
 from .models import Completion, ModelRequest, Reasoning, Text
+from .models.speaker import SPEAKER, Speaker
 from .run import Run, Sink
 
 if TYPE_CHECKING:
@@ -200,6 +201,7 @@ async def agent_turn(
             api_key=agent.llm_api_key,
             seed=agent.seed,
         )
+        SPEAKER.set(Speaker(name, agent.description))  # for the sim's voice; this task is the turn's own
         async for item in provider.stream(request):
             if isinstance(item, (str, Text)):
                 text = item if isinstance(item, str) else item.content

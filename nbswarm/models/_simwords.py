@@ -8,8 +8,12 @@ phrase credited to it. Phrases arrive as noun phrases ("the electric vehicle mar
 from __future__ import annotations
 
 
-def _words(text: str) -> frozenset[str]:
+def words(text: str) -> frozenset[str]:
+    """The whitespace-separated words of ``text`` as a set."""
     return frozenset(text.split())
+
+
+_words = words
 
 
 STOPWORDS = _words(
@@ -22,7 +26,7 @@ STOPWORDS = _words(
     they this those through thus to too under until up upon us use used using very via was we well were
     what when where whether which while who whom whose why will with within without would yet you your
     yours yourself across along among around behind beyond despite inside outside toward towards onto
-    throughout unlike versus vs amid near better good best great new simple clear right early today
+    throughout unlike versus vs amid near good best great new simple clear right early today
     fast faster slow quick quickly really even still already always never sometimes
     analyze analyse analyzes analysis assess brief briefly build check compare concise consider create
     define describe detail detailed discuss draft evaluate examine explain explore find focus give help
@@ -32,17 +36,17 @@ STOPWORDS = _words(
 )
 # Common verbs (and their inflections): a phrase should be a noun phrase, not "costs affect demand".
 _VERBS = _words(
-    """affect allow appear become begin bring change come continue create depend drive evaluate
-    expect face fall go grow happen hold include indicate keep know lead matter mean move need offer
-    provide put remain rise run say see seem show start suggest take want work analyze identify write
-    help explain describe assess summarize compare
-    plan track monitor rose fell grew led took made saw became began came went held kept ran said
-    brought drove generate gather synthesise synthesize weigh invest summarise analyse decide determine
-    predict propose develop implement improve reduce expand adopt afford replace prioritise prioritize
-    translate rewrite proofread debug optimise optimize calculate argue justify persuade brainstorm
-    collect combine merge aggregate extract organise organize refine simplify clarify verify validate
-    ensure tackle choose select sell pursue
-    consolidate distil distill condense critique draft"""
+    """affect allow appear become begin bring come continue create depend evaluate expect go grow happen
+    include indicate keep know lead mean provide put remain say see seem suggest analyze identify
+    write explain describe assess summarize compare rose fell grew led took made saw became began
+    came went held kept ran said brought drove generate gather synthesise synthesize weigh invest
+    summarise analyse decide determine predict propose develop implement improve reduce expand adopt
+    afford replace prioritise prioritize translate rewrite proofread debug optimise optimize
+    calculate argue justify persuade brainstorm collect combine merge aggregate extract organise
+    organize refine simplify clarify verify validate ensure tackle choose select sell pursue
+    consolidate distil distill condense critique draft specialize specialise focus oversee
+    coordinate handle manage spot catch probe scrutinise scrutinize write tell craft compose turn
+    give make keep look think believe try"""
 )
 
 
@@ -57,13 +61,21 @@ VERBS = frozenset(f for v in _VERBS for f in _inflect(v))
 STOPWORDS = STOPWORDS | VERBS
 # Noun-or-verb words: a verb only next to a subject pronoun, a modal or "to", or before a determiner
 # ("report the findings", "we design"); otherwise a noun ("annual report", "product design").
+# Ambiguous words that, first in a run at a sentence start or after "to"/"and", are imperatives:
+# "Increase productivity" is a request, not "the increase productivity".
+VERB_FIRST = _words(
+    """increase decrease reduce boost raise lower cut support fund ban launch fix measure target address
+    cover hire enter buy transform reach shape rework exit rank contrast pitch frame drive improve
+    grow build cut plan map"""
+)
 AMBIGUOUS = frozenset(
     f
     for v in _words(
         """report design test trade demand cost study model process control rate fix measure structure
         forecast estimate support price target budget map question experience challenge increase decrease
         impact shape reach benefit ban fund power drive transform pitch frame rework launch exit rank
-        contrast cover address hire enter buy"""
+        contrast cover address hire enter buy change work plan run show need offer help fall rise start
+        hold move face matter track monitor want take"""
     )
     for f in _inflect(v)
 )
@@ -81,7 +93,10 @@ DELIVERABLES = _words(
     recommendation recommendations memo article post paragraph paragraphs outline introduction guide
     breakdown comparison assessment evaluation response draft note notes proposal email letter poem
     script tutorial version list bullet bullets point points sentence sentences
-    thoughts answer reply plan review critique pitch brief document"""
+    thoughts answer reply plan review critique pitch brief document haiku haikus poems stories tale
+    tales sonnet limerick verse function functions snippet program code tips ideas ways reasons
+    examples things steps facts items creative short long detailed funny simple quick bedtime
+    email emails message piece text paper"""
 )
 # Words ending in -ly that are not adverbs (a phrase may end on them).
 LY_WORDS = _words("supply family assembly italy july monopoly anomaly ally rally reply butterfly")
@@ -107,6 +122,12 @@ HEADING_LABELS = _words(
 )
 
 FALLBACK_TOPICS = ["this topic", "the question at hand", "the request"]
+# Head nouns read without an article: "remote work", "climate change", "better sleep".
+MASS = _words(
+    """work change sleep health productivity energy water education research software music art history
+    weather traffic information learning intelligence safety security privacy growth inflation
+    nutrition exercise fitness wellbeing happiness time money power"""
+)
 
 # Role keyword -> lenses (plural noun phrases) that role writes through; first matches win.
 _LENSES = [
@@ -118,7 +139,7 @@ _LENSES = [
     ("writ edit content copy journal stor author", ["key messages", "audience needs", "examples"]),
     ("engineer develop code software program architect", ["interfaces", "failure modes", "test cases"]),
     (
-        "summar synthes aggregat coordinat manag lead direct strateg",
+        "summar synthes aggregat coordinat manag lead direct strateg plan",
         ["themes", "priorities", "open questions"],
     ),
     ("review critic qa quality audit fact check", ["assumptions", "gaps", "weak claims", "sources"]),
@@ -126,7 +147,7 @@ _LENSES = [
     ("medic health clinic doctor nurse", ["clinical outcomes", "risk factors", "guidelines"]),
     ("teach tutor educat", ["core concepts", "common misconceptions", "learning goals"]),
 ]
-_DEFAULT_LENSES = ["goals", "constraints", "trade-offs", "risks", "next steps"]
+_DEFAULT_LENSES = ["costs", "benefits", "risks", "practical details", "underlying causes"]
 
 
 def lenses_for(role: str) -> list[str]:
@@ -146,7 +167,7 @@ POOLS: dict[str, list[str]] = {
     "open_role": [
         "as {a_role}, I would start with {t0} and the {l} that shape it.",
         "speaking as {a_role}, the first thing to get right about {t0} is the {l}.",
-        "from where I sit as {a_role}, {t0} is best approached through the {l} and the {l2}.",
+        "from where I sit as {a_role}, the best way into {t0} is through the {l} and the {l2}.",
         "as {a_role}, my reading of {t0} centres on the {l} first and the {l2} second.",
     ],
     "open": [
