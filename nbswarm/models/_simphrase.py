@@ -31,6 +31,9 @@ _KEEP = re.compile(
 _MARK = "\ue002"  # a placeholder is _MARK + one private-use character indexing the kept token
 _WORD = re.compile(r"[A-Za-z0-9\ue002][A-Za-z0-9'’\-\ue002\ue100-\uf8ff]*|\ue002[\ue100-\uf8ff]")
 _FRAGMENT_SPLIT = re.compile(r"([.,;:!?()\[\]{}\"“”<>|\n—–*#`=/\\]+|(?:^|\s)[-•]\s)")
+_ARTICLES = frozenset("the a an this that these those its their our your my his her".split())
+_TLDR = re.compile(r"\btl;?dr\b", re.I)
+_WH = frozenset({"why", "how", "what", "when", "where", "which", "who"})
 _VERB_AFTER = frozenset({"who", "which", "that", "he", "she", "it"}) | lex.SUBJECTS
 
 
@@ -55,29 +58,53 @@ def _key_phrases(text: str, limit: int, extra_stop: frozenset[str]) -> tuple[Phr
         kept.append(match.group(0))
         return _MARK + chr(0xE100 + min(len(kept) - 1, 0x1000))
 
-    text = _KEEP.sub(hide, text)
+    text = _KEEP.sub(hide, _TLDR.sub(" ", text))
     common = {w for w in _WORD.findall(text) if w.islower()}
     runs: list[list[str]] = []
+    dets: list[str] = []  # the word before each run: "the risks" stays definite, "how neural networks" not
     parts = _FRAGMENT_SPLIT.split(text)  # fragment, separator, fragment, ...
     for index in range(0, len(parts), 2):
         # after a sentence end (or a colon, bullet, heading) a first capital says nothing
         sentence_start = index == 0 or any(c in parts[index - 1] for c in ".!?:\n#*-•")
         words = _WORD.findall(parts[index])
-        inverted = sentence_start and bool(words) and words[0].lower() in lex.INVERTING
+        lead = [w.lower() for w in words[:4]]
+        inverted = (
+            sentence_start
+            and bool(lead)
+            and (lead[0] in lex.INVERTING or (lead[0] in _WH and any(w in lex.INVERTING for w in lead[1:])))
+        )
         run: list[str] = []
+        det = ""
         for i, word in enumerate(words):
             low = word.lower()
+            plural_subject = inverted and run and _plural(run[-1]) and word.islower()
+            if plural_subject and not low.endswith(("s", "ing", "ed")) and low not in lex.STOPWORDS:
+                runs.append(run)  # "Why do airlines overbook flights": the subject ends before its verb
+                dets.append(det)
+                run, inverted = [], False
+                continue
             if _breaks(words, i, bool(run), extra_stop, sentence_start):
-                if inverted and run and low in lex.PREPOSITIONS | lex.DETERMINERS:
-                    inverted = _drop_verb(run)  # "Should a city invest in": the subject ends on the verb
+                if inverted and run:
+                    if low in lex.PREPOSITIONS | lex.DETERMINERS:
+                        _drop_verb(run)  # "Should a city invest in": the subject ends on the verb
+                    inverted = False
                 runs.append(run)
+                dets.append(det)
                 run = []
                 continue
             if i == 0 and sentence_start and _common_capital(word, words[1:2], common):
                 word = low  # capitalised only because it starts a sentence
+            if not run:
+                det = words[i - 1].lower() if i else ""
             run.append(word)
+        if inverted and run:
+            _drop_verb(run)  # "Is nuclear power safe?", "Can small farms compete?"
         runs.append(run)
-    runs = [_unnumbered(r[-4:], kept) for r in map(_trim, runs) if any(not _number(w, kept) for w in r)]
+        dets.append(det)
+    pairs = [(_trim(r), d) for r, d in zip(runs, dets)]
+    pairs = [(_unnumbered(r[-4:], kept), d) for r, d in pairs if any(not _number(w, kept) for w in r)]
+    runs = [r for r, _ in pairs]
+    determiner = {_restore(" ".join(r), kept).lower(): d for r, d in reversed(pairs)}
     freq: dict[str, int] = {}
     degree: dict[str, int] = {}
     for run in runs:
@@ -96,12 +123,12 @@ def _key_phrases(text: str, limit: int, extra_stop: frozenset[str]) -> tuple[Phr
         v for k, v in scored.items() if not {w for w in k.split() if not w[:1].isdigit()} <= lex.DELIVERABLES
     ]
     best = sorted(topical or scored.values())[:limit]
-    return tuple(Phrase(bare, noun_phrase(bare)) for _, _, bare in best)
+    return tuple(Phrase(bare, noun_phrase(bare, determiner.get(bare.lower()))) for _, _, bare in best)
 
 
 def _unnumbered(run: list[str], kept: list[str]) -> list[str]:
     """Without a leading count before a deliverable: "5 tips" names the form, not the subject."""
-    if len(run) > 1 and _number(run[0], kept) and run[1].lower() in lex.DELIVERABLES:
+    if len(run) > 1 and (_number(run[0], kept) or run[0].lower() in lex.NUMBER_WORDS):
         return run[1:]
     return run
 
@@ -118,17 +145,27 @@ def _number(word: str, kept: list[str]) -> bool:
     return word.isdigit()
 
 
-def noun_phrase(bare: str) -> str:
-    """With "the" unless a name or number leads: "Norway", "Tesla (TSLA) stock", "the European market"."""
+def noun_phrase(bare: str, determiner: str | None = None) -> str:
+    """With "the" unless a name or number leads: "Norway", "Tesla (TSLA) stock", "the European market".
+
+    ``determiner`` is the word before the phrase in its text, when known: a plural that had none
+    stays bare ("how neural networks work" -> "neural networks"), one that had one gets "the".
+    """
     words = bare.split()
     first, last = words[0], words[-1]
     demonym = first.endswith(("ean", "ian", "can", "ese", "ish")) and last[:1].islower()
     if "/" in first or "+" in first or "#" in first or first.count(".") > 1:
         return "the " + bare  # "the P/E ratio", "the C++ code", "the U.S. market"
     if first[0].isdigit() or first[0] in "$€£":
-        return bare
-    if last.lower() in lex.MASS and last.islower() and (len(words) > 1 or first.islower()):
+        return bare if len(words) == 1 else "the " + bare  # "2024", "the 3.5% rate rise"
+    gerund = len(words) == 1 and first.islower() and first.endswith("ing") and len(first) > 5
+    if gerund or (last.lower() in lex.MASS and last.islower() and (len(words) > 1 or first.islower())):
         return bare  # "remote work", "climate change", "sleep"
+    if len(words) > 1 and first.isupper() and 2 <= len(first) <= 4 and first.isalpha():
+        return "the " + bare  # "the EU AI Act", "the NHS waiting lists"
+    plural = (_plural(last) and last.islower()) or (last.isupper() and len(last) > 1)
+    if determiner is not None and plural and determiner not in _ARTICLES:
+        return bare  # "neural networks", "small farms"
     return bare if first[0].isupper() and not demonym else "the " + bare
 
 
@@ -159,11 +196,17 @@ def _breaks(words: list[str], i: int, in_run: bool, extra_stop: frozenset[str], 
         return True  # "how neural networks work", "costs rise in": a plural subject and its verb
     if low in lex.VERB_FIRST and following and ((i == 0 and sentence_start) or prev in ("and", "or", "to")):
         return True  # "Increase productivity": an imperative, not "the increase productivity"
-    if word.islower() and not low.endswith("s") and (prev in _VERB_AFTER or (prev in lex.MODALS and i > 1)):
+    after_subject = prev in _VERB_AFTER and not (i == 1 and sentence_start)  # "Which programming language"
+    if word.islower() and not low.endswith("s") and (after_subject or (prev in lex.MODALS and i > 1)):
         return True  # "you synthesise", "the city should invest"
     if low.endswith("ing") and len(low) > 5 and after in lex.DETERMINERS | lex.PREPOSITIONS:
         return in_run or after in lex.DETERMINERS  # "expanding into", "a manager asking for"
     return False
+
+
+def _plural(word: str) -> bool:
+    low = word.lower()
+    return low.endswith("s") and not low.endswith(("ss", "us", "is")) and len(low) > 3
 
 
 def _drop_verb(run: list[str]) -> bool:

@@ -41,8 +41,8 @@ class Report(Writer):
         if pen.has_topic:
             yield from pen.paragraph([_open(pen), pen.sentence(P["frame"])])
         else:
-            form = pen.form or "note"
-            yield from pen.paragraph([pen.fill(f"this {form} sets out the main points, starting with the {{l}}.")])
+            opening = f"this {pen.form or 'note'} sets out the main points, starting with the {{l}}."
+            yield from pen.paragraph([pen.fill(opening)])
         cites = pen.citations()
         if cites:
             if len(pen.points) > 1:
@@ -150,7 +150,9 @@ class Explain(Writer):
 
     def body(self) -> Iterator[Fragment]:
         pen = self.pen
-        intro = pen.pick(["here is how {t0} works, step by step.", "let me explain {t0} one step at a time."])
+        intro = pen.pick(
+            ["here is how {t0} work{s0}, step by step.", "let me explain {t0} one step at a time."]
+        )
         yield pen.fill(intro), False
         yield from (("\n\n" + c, True) for c in pen.citations())
         for count, (label, text) in enumerate(_STEPS, 1):

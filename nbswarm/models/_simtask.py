@@ -193,12 +193,20 @@ _GENRE_RULES = [
     ("email", r"\b(?:e-?mail|letter|cover note)\b|邮件|写信|メール|手紙|correo|courriel|lettre|brief an"),
     ("list", r"\b(?:list|top \d+|\d+ (?:ways|tips|ideas|reasons|things|examples|steps|facts)|name (?:\d+|two|three|four|five|six|seven|eight|nine|ten))\b|列出|列举|リスト|挙げ|lista|liste|nenne|aufzählung"),
     ("summary", r"\b(?:summari[sz]e|summary|tl;?dr|recap|in brief|in a nutshell)\b|总结|概括|摘要|要約|まとめ|resume|resumen|résum|zusammenfass"),
-    ("explain", r"\b(?:explain|how does|how do|how to|why does|why do|why is|why are|teach me|step by step|walk me through|what is the difference)\b|解释|说明|为什么|如何|説明|なぜ|explica|cómo|explique|comment|erkläre|erklären|wie funktioniert"),
+    ("explain", r"\b(?:explain|explanation|how does|how do|how to|why does|why do|why is|why are|teach me|step by step|walk me through|what is the difference)\b|解释|说明|为什么|如何|説明|なぜ|explica|cómo|explique|comment|erkläre|erklären|wie funktioniert"),
 ]  # fmt: skip
 _GENRE_RES = [(genre, re.compile(pattern)) for genre, pattern in _GENRE_RULES]
 _CODE_VERB = re.compile(
     r"\b(?:write|implement|code|create|build|generate|debug|fix)\b|写|書いて|escribe|écris|schreibe"
 )
+_STRONG_LANG = re.compile(r"\b(?:python|javascript|typescript|java|rust|golang|sql|bash|ruby)\b|c\+\+|c#")
+
+
+def _fits(genre: str, head: str) -> bool:
+    """A code keyword counts only with a language or a coding verb: "a function of price" is no task."""
+    return genre != "code" or bool(_CODE_LANG.search(head) or _CODE_VERB.search(head))
+
+
 _QUESTION_START = re.compile(
     r"^(?:what|who|when|where|which|is|are|can|could|does|do|did|should|would|will|how much|how many)\b"
 )
@@ -214,9 +222,9 @@ def analyse(task: str) -> Task:
     language = detect_language(task)
     low = task.lower().strip()
     head = low[:600]
-    genre = next((g for g, pattern in _GENRE_RES if pattern.search(head)), None)
-    if genre == "code" and not (_CODE_LANG.search(head) or _CODE_VERB.search(head)):
-        genre = None  # "a function of the market" is not a coding task
+    genre = next((g for g, pattern in _GENRE_RES if pattern.search(head) and _fits(g, head)), None)
+    if genre is None and _STRONG_LANG.search(head) and _CODE_VERB.search(head):
+        genre = "code"  # "Implement factorial in Rust"
     if genre == "explain" and re.match(r"(?:what|who|which) (?:is|are|was|were)\b", low):
         genre = "question"  # "What is X and why does it matter?": the answer first
     if genre is None:

@@ -155,6 +155,7 @@ class Pen:
             template = template.replace("the {l2}", "the wider picture").replace("{l2}", "the wider picture")
         slots = {
             "t0": self.topic.np,
+            "s0": "" if _is_plural(self.topic.bare) else "s",  # "how neural networks work", "how X works"
             "t": t.np,
             "t2": t2.np if t2 else "",
             "T0": self.topic.bare,
@@ -194,6 +195,13 @@ class Pen:
             template = self.pick(_DRAFT)
             out.append(self.fill(template, quote=self.draft_point))
         return out
+
+
+def _is_plural(bare: str) -> bool:
+    last = bare.split()[-1]
+    return (
+        last.endswith("s") and not last.endswith(("ss", "us", "is")) and last.islower()
+    ) or last == "people"
 
 
 def _deliverable(phrase: Phrase) -> bool:

@@ -26,7 +26,7 @@ STOPWORDS = _words(
     they this those through thus to too under until up upon us use used using very via was we well were
     what when where whether which while who whom whose why will with within without would yet you your
     yours yourself across along among around behind beyond despite inside outside toward towards onto
-    throughout unlike versus vs amid near good best great new simple clear right early today
+    throughout unlike versus vs amid near first good best great new simple clear right early today
     fast faster slow quick quickly really even still already always never sometimes
     analyze analyse analyzes analysis assess brief briefly build check compare concise consider create
     define describe detail detailed discuss draft evaluate examine explain explore find focus give help
@@ -46,7 +46,8 @@ _VERBS = _words(
     organize refine simplify clarify verify validate ensure tackle choose select sell pursue
     consolidate distil distill condense critique draft specialize specialise focus oversee
     coordinate handle manage spot catch probe scrutinise scrutinize write tell craft compose turn
-    give make keep look think believe try"""
+    give make keep look think believe try learn compete avoid
+    prevent lose win beat spend overbook survive thrive succeed fail"""
 )
 
 
@@ -85,7 +86,7 @@ DETERMINERS = _words(
     "a an the this that these those its their our your my his her into onto whether how why what which"
 )
 # Words that begin a question with the subject before its verb: "Should a city invest in ...".
-INVERTING = _words("should can could will would must may might shall do does did")
+INVERTING = _words("should can could will would must may might shall do does did is are was were")
 PREPOSITIONS = _words("in into on for with from to at by about over of against toward towards as")
 # What is asked for, not what it is about: "a short explanation of how X works" is about X.
 DELIVERABLES = _words(
@@ -121,12 +122,13 @@ HEADING_LABELS = _words(
     "caveat caveats source sources update edit key next in for to from by on at with as"
 )
 
+NUMBER_WORDS = _words("one two three four five six seven eight nine ten twelve twenty top")
 FALLBACK_TOPICS = ["this topic", "the question at hand", "the request"]
 # Head nouns read without an article: "remote work", "climate change", "better sleep".
 MASS = _words(
     """work change sleep health productivity energy water education research software music art history
     weather traffic information learning intelligence safety security privacy growth inflation
-    nutrition exercise fitness wellbeing happiness time money power"""
+    nutrition exercise fitness wellbeing happiness time money power agriculture farming transport"""
 )
 
 # Role keyword -> lenses (plural noun phrases) that role writes through; first matches win.
