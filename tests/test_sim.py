@@ -440,7 +440,7 @@ BATTERY = "Should a mid-sized city invest in grid-scale battery storage?"
         (
             None,
             "Write a short explanation of how neural networks work",
-            ["the explanation", "networks work"],
+            ["the explanation", "networks work and", "the networks work"],
             "neural networks",
         ),
         (None, "Write a creative story", ["the write", "creative story", "## "], '"'),

@@ -31,7 +31,7 @@ _KEEP = re.compile(
 _MARK = "\ue002"  # a placeholder is _MARK + one private-use character indexing the kept token
 _WORD = re.compile(r"[A-Za-z0-9\ue002][A-Za-z0-9'’\-\ue002\ue100-\uf8ff]*|\ue002[\ue100-\uf8ff]")
 _FRAGMENT_SPLIT = re.compile(r"([.,;:!?()\[\]{}\"“”<>|\n—–*#`=/\\]+|(?:^|\s)[-•]\s)")
-_ARTICLES = frozenset("the a an this that these those its their our your my his her".split())
+_ARTICLES = lex.words("the a an this that these those its their our your my his her")
 _TLDR = re.compile(r"\btl;?dr\b", re.I)
 _WH = frozenset({"why", "how", "what", "when", "where", "which", "who"})
 _VERB_AFTER = frozenset({"who", "which", "that", "he", "she", "it"}) | lex.SUBJECTS
@@ -101,7 +101,7 @@ def _key_phrases(text: str, limit: int, extra_stop: frozenset[str]) -> tuple[Phr
             _drop_verb(run)  # "Is nuclear power safe?", "Can small farms compete?"
         runs.append(run)
         dets.append(det)
-    pairs = [(_trim(r), d) for r, d in zip(runs, dets)]
+    pairs = [(_trim(r), d) for r, d in zip(runs, dets, strict=True)]
     pairs = [(_unnumbered(r[-4:], kept), d) for r, d in pairs if any(not _number(w, kept) for w in r)]
     runs = [r for r, _ in pairs]
     determiner = {_restore(" ".join(r), kept).lower(): d for r, d in reversed(pairs)}
