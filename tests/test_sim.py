@@ -104,7 +104,7 @@ def test_answer_is_prose_that_answers_the_task_in_the_role():
     assert "Chile" in text
     assert "market research specialist" in text
     assert text.startswith("## ")  # a heading
-    assert "\n\n" in text and "\n- " in text  # paragraphs and a bullet list
+    assert "\n\n" in text and ("\n- " in text or "\n1. " in text)  # paragraphs and a list
     assert text.rstrip().endswith(".")
     assert done is not None and done.finish_reason == "stop"
     assert 150 <= len(pieces) <= 450  # "a few hundred": 300 ±25%, plus a closing sentence

@@ -127,9 +127,10 @@ class Answer(Writer):
             kind = "sceptical"
         yield pen.sentence(_ANSWERS[kind]), False
         yield from (("\n\n" + c, True) for c in pen.citations())
-        yield "\n\n" + pen.sentence(_REASONS), True
+        for i, reason in enumerate(_REASONS[: pen.between(2, 4)]):
+            yield ("\n\n" if i == 0 else " ") + pen.fill(reason), i > 0
         while True:
-            yield " " + pen.sentence(_REASONS + _body_pool(pen)), True
+            yield " " + pen.sentence(_body_pool(pen)), True
 
     def ending(self) -> Iterator[str]:
         yield "\n\n" + self.pen.sentence(self.pen.stance("close"))
@@ -225,6 +226,12 @@ _ITEM_DETAIL = [
     "most people notice a difference within two weeks.",
     "it costs little and pays off quickly.",
 ]
+_LIST_NOUN = re.compile(
+    r"(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten)\s+(?:\w+\s+)?"
+    r"(tips|ways|steps|ideas|reasons|risks|benefits|examples|facts|habits|strategies|causes|effects|things)\b"
+    r"( (?:to|for|of|why|about|on|in) [^.?!:;\n{}]{3,60})?",
+    re.I,
+)
 _TIP_WORDS = re.compile(r"\b(?:tips?|ways|steps|how to|ideas|strateg|habits?)", re.I)
 
 
@@ -234,9 +241,18 @@ class Numbered(Writer):
     def body(self) -> Iterator[Fragment]:
         pen = self.pen
         count = pen.task.count or 5
-        noun = "tips" if _TIP_WORDS.search(pen.prompt.task) else "points"
-        yield pen.fill(f"here are {count} {noun} on {{t0}}:"), False
-        pool = _ITEM_POOLS["tips" if noun == "tips" else "items"]
+        match = _LIST_NOUN.search(pen.prompt.task)
+        noun = match.group(1).lower() if match else "points"
+        if match and match.group(2):
+            intro = f"here are {count} {noun} {match.group(2).strip()}:"  # the task's own words
+        elif noun == "reasons":
+            intro = f"here are {count} reasons why {{t0}} matter{{s0}}:"
+        elif noun in ("risks", "benefits", "examples", "facts", "causes", "effects"):
+            intro = f"here are {count} {noun} of {{t0}}:"
+        else:
+            intro = f"here are {count} {noun} for {{t0}}:"
+        yield pen.fill(intro), False
+        pool = _ITEM_POOLS["tips" if _TIP_WORDS.search(noun) else "items"]
         for i in range(count):
             item = pen.fill(pen.pick(pool))
             detail = f" — {pen.sentence(_ITEM_DETAIL)}" if not pen.maybe(0.4) else "."

@@ -32,10 +32,9 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 
 from . import _simtok
-from ._simtask import message_text, read_prompt
-from ._simtext import DEFAULT_TEMPERATURE, Budget, Composer
-from ._simthink import is_reasoning_model, reasoning
-from ._simvoice import voice_of
+from ._simstream import Turn, due_times
+from ._simtask import message_text
+from ._simthink import is_reasoning_model
 from .base import Completion, ModelRequest, Reasoning
 from .prices import cost_usd, price_per_token
 from .speaker import SPEAKER, Speaker
@@ -164,13 +163,6 @@ def _check_request(request: ModelRequest) -> None:
             raise TypeError("request.stop must be a string or a sequence of non-empty strings")
 
 
-def _stops(request: ModelRequest) -> tuple[str, ...]:
-    stop = request.stop
-    if not stop:
-        return ()
-    return (stop,) if isinstance(stop, str) else tuple(stop)
-
-
 def _rng(request: ModelRequest, profile: SimProfile, purpose: str, speaker: Speaker | None) -> random.Random:
     """A generator seeded by the prompt, the agent and (above temperature 0, or for timing) the seeds:
     same prompt and options, same answer."""
@@ -188,82 +180,6 @@ def estimate_input_tokens(messages: list[dict], tokenizer: _simtok.Tokenizer | N
     its framing and 3 to prime the reply. Counted by ``tokenizer`` (default: the estimate)."""
     count = (tokenizer or _simtok.Estimate()).count
     return 3 + sum(4 + count(message_text(m)) for m in messages)
-
-
-class _Turn:
-    """One answer as it is produced: (kind, piece) items, then its finish reason and token count.
-
-    Text is composed lazily, a fragment at a time, and each fragment cut into pieces by the
-    tokenizer; ``max_tokens`` counts reasoning and answer tokens together, as providers do.
-    """
-
-    def __init__(
-        self, request: ModelRequest, profile: SimProfile, speaker: Speaker | None, tok: _simtok.Tokenizer
-    ) -> None:
-        _check_request(request)
-        self.request, self.tok = request, tok
-        prompt = read_prompt(request.messages)
-        speaker = speaker or Speaker()
-        voice = voice_of(speaker.name, speaker.description, prompt.system)
-        rng = _rng(request, profile, "text", speaker)
-        temperature = DEFAULT_TEMPERATURE if request.temperature is None else float(request.temperature)
-        target = max(1, round(profile.length * rng.uniform(0.75, 1.25)))
-        self.fill = profile.effective_fill() and request.max_tokens is not None
-        self.budget = Budget(target=target, fill=self.fill)
-        self.composer = Composer(prompt, voice, rng, temperature, self.budget)
-        self.thinking = (
-            reasoning(prompt, self.composer.task, rng, request.reasoning_effort)
-            if is_reasoning_model(request.model)
-            else None
-        )
-        self.finish_reason = "stop"
-        self.output_tokens = 0
-
-    def items(self) -> Iterator[tuple[str, str]]:
-        limit = self.request.max_tokens
-        if self.thinking is not None:
-            for fragment in self.thinking:
-                for piece, tokens in self.tok.pieces(fragment):
-                    if limit is not None and self.output_tokens + tokens > limit:
-                        self.finish_reason = "length"
-                        return
-                    self.output_tokens += tokens
-                    yield "reasoning", piece
-        for fragment in _stopped(self.composer.fragments(), _stops(self.request), self):
-            for piece, tokens in self.tok.pieces(fragment):
-                if limit is not None and self.output_tokens + tokens > limit:
-                    self.finish_reason = "length"
-                    return
-                self.output_tokens += tokens
-                self.budget.used += tokens
-                yield "text", piece
-        if self.fill and limit is not None and self.output_tokens < limit:
-            self.finish_reason = "stop"  # a stop sequence ended a fill answer early
-        elif self.fill:
-            self.finish_reason = "length"
-
-
-def _stopped(fragments: Iterator[str], stops: tuple[str, ...], turn: _Turn) -> Iterator[str]:
-    """The text up to (not including) the first stop sequence, even one split across fragments;
-    text that could be the start of a stop sequence is held back until it is known not to be."""
-    if not stops:
-        yield from fragments
-        return
-    pending = ""
-    for fragment in fragments:
-        buffer = pending + fragment
-        found = [i for i in (buffer.find(s) for s in stops) if i >= 0]
-        if found:
-            if min(found):
-                yield buffer[: min(found)]
-            turn.finish_reason = "stop"
-            return
-        hold = max((k for s in stops for k in range(1, len(s)) if buffer.endswith(s[:k])), default=0)
-        pending = buffer[len(buffer) - hold :] if hold else ""
-        if len(buffer) > hold:
-            yield buffer[: len(buffer) - hold]
-    if pending:
-        yield pending
 
 
 def _tokenizer(request: ModelRequest, profile: SimProfile) -> _simtok.Tokenizer:
@@ -292,7 +208,7 @@ def sim_items(
     output tokens (reasoning included)."""
     profile = profile or SimProfile()
     _check_request(request)
-    turn = _Turn(
+    turn = _turn(
         request, profile, speaker if speaker is not None else SPEAKER.get(), _tokenizer(request, profile)
     )
     items = list(turn.items())
@@ -314,26 +230,15 @@ def sim_schedule(
     return [next(times) for _ in items]
 
 
-_BLOCK = 64
-
-
 def _times(profile: SimProfile, rng: random.Random) -> Iterator[float]:
-    """Due times, generated as needed: ``ttft``, then gamma-distributed gaps normalised per block."""
-    mean = 1.0 / profile.tokens_per_second
-    cv = profile.jitter
-    now = float(profile.ttft)
-    yield now
-    while True:
-        if cv > 0:
-            shape = 1.0 / (cv * cv)
-            gaps = [rng.gammavariate(shape, mean / shape) for _ in range(_BLOCK)]
-            norm = mean * _BLOCK / sum(gaps)  # each block's realised rate = the profile's rate, exactly
-            gaps = [g * norm for g in gaps]
-        else:
-            gaps = [mean] * _BLOCK
-        for gap in gaps:
-            now += gap
-            yield now
+    return due_times(profile.ttft, profile.tokens_per_second, profile.jitter, rng)
+
+
+def _turn(
+    request: ModelRequest, profile: SimProfile, speaker: Speaker | None, tok: _simtok.Tokenizer
+) -> Turn:
+    rng = _rng(request, profile, "text", speaker)
+    return Turn(request, speaker, tok, rng, length=profile.length, fill=profile.effective_fill())
 
 
 class SimProvider:
@@ -372,7 +277,7 @@ class SimProvider:
         # (~0.1-0.3 s), and the first price lookup loads litellm's price map (~70 ms).
         tok = await _simtok.load_async(request.model, profile.tokenizer)
         price_per_token(request.model)
-        turn = _Turn(request, profile, speaker, tok)
+        turn = _turn(request, profile, speaker, tok)
         input_tokens = estimate_input_tokens(request.messages, tok)
         scale = profile.effective_delay_scale()
         times = _times(profile, _rng(request, profile, "timing", speaker)) if scale > 0 else None
