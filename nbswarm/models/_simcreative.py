@@ -154,7 +154,7 @@ class Poem(Writer):
 _HAIKU_FIRST = {
     4: ["{w} in the still air", "{w} at the window"],
     3: ["{w} at first light", "{w} in the rain", "slow {w} falling"],
-    2: ["{w} at dusk", "{w} again", "soft {w}"],
+    2: ["{w} at dusk", "{w} again", "{w} once more"],
     1: ["{w} falls", "{w} wakes", "{w} sleeps"],
     0: ["{w}"],
 }
@@ -174,8 +174,15 @@ def syllables(text: str) -> int:
     total = 0
     for word in re.findall(r"[a-z]+", text.lower()):
         count = len(re.findall(r"[aeiouy]+", word))
-        if word.endswith("e") and not word.endswith(("le", "ee")) and count > 1:
-            count -= 1
+        consonant_le = word.endswith("le") and len(word) > 2 and word[-3] not in "aeiouy"  # "table"
+        if word.endswith("e") and not consonant_le and not word.endswith("ee") and count > 1:
+            count -= 1  # "stone", "fade"
+        elif (
+            word.endswith(("es", "ed"))
+            and not word.endswith(("ses", "ces", "zes", "ges", "xes", "shes", "ches", "ies", "ted", "ded"))
+            and count > 1
+        ):
+            count -= 1  # "moves", "leaves", "walked"
         total += max(1, count)
     return total
 

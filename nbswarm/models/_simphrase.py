@@ -128,9 +128,14 @@ def _key_phrases(text: str, limit: int, extra_stop: frozenset[str]) -> tuple[Phr
 
 def _unnumbered(run: list[str], kept: list[str]) -> list[str]:
     """Without a leading count before a deliverable: "5 tips" names the form, not the subject."""
-    if len(run) > 1 and (_number(run[0], kept) or run[0].lower() in lex.NUMBER_WORDS):
+    if len(run) > 1 and (_count(run[0], kept) or run[0].lower() in lex.NUMBER_WORDS):
         return run[1:]
     return run
+
+
+def _count(word: str, kept: list[str]) -> bool:
+    """A small whole number ("5", "10"), not "3.5%", "$4bn" or a year."""
+    return re.fullmatch(r"\d{1,3}", _restore(word, kept)) is not None
 
 
 def _restore(text: str, kept: list[str]) -> str:
