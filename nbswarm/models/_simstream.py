@@ -115,19 +115,29 @@ _BLOCK = 64
 
 
 def due_times(ttft: float, tokens_per_second: float, jitter: float, rng: random.Random) -> Iterator[float]:
-    """Due times, generated as needed: ``ttft``, then gamma-distributed gaps normalised per block."""
+    """Due times, generated as needed: ``ttft``, then gamma-distributed gaps normalised per block.
+
+    The first block is drawn with ``ttft``, before the stream waits for its first token: right
+    after a first token, when a thousand streams started together have theirs due, there is no
+    work left to do.
+    """
     mean = 1.0 / tokens_per_second
-    cv = jitter
     now = float(ttft)
+    gaps = _gaps(mean, jitter, rng)
     yield now
     while True:
-        if cv > 0:
-            shape = 1.0 / (cv * cv)
-            gaps = [rng.gammavariate(shape, mean / shape) for _ in range(_BLOCK)]
-            norm = mean * _BLOCK / sum(gaps)  # each block's realised rate = the profile's rate, exactly
-            gaps = [g * norm for g in gaps]
-        else:
-            gaps = [mean] * _BLOCK
-        for gap in gaps:
+        last = len(gaps) - 1
+        for i, gap in enumerate(gaps):
             now += gap
+            if i == last:
+                gaps = _gaps(mean, jitter, rng)  # the next block, 64 tokens into a stream: never in a burst
             yield now
+
+
+def _gaps(mean: float, cv: float, rng: random.Random) -> list[float]:
+    if cv <= 0:
+        return [mean] * _BLOCK
+    shape = 1.0 / (cv * cv)
+    gaps = [rng.gammavariate(shape, mean / shape) for _ in range(_BLOCK)]
+    norm = mean * _BLOCK / sum(gaps)  # each block's realised rate = the profile's rate, exactly
+    return [g * norm for g in gaps]

@@ -10,6 +10,7 @@ writer answers in kind.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 
@@ -217,8 +218,9 @@ _COUNT = re.compile(
 )
 
 
+@functools.lru_cache(maxsize=512)
 def analyse(task: str) -> Task:
-    """The genre, language and list count of ``task``."""
+    """The genre, language and list count of ``task`` (cached: many agents share a task)."""
     language = detect_language(task)
     low = task.lower().strip()
     head = low[:600]

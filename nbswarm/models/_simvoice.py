@@ -10,8 +10,9 @@ is part of the seed, so even two unnamed, prompt-less agents write different tex
 
 from __future__ import annotations
 
+import functools
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from . import _simwords as lex
 from ._simphrase import key_phrases
@@ -39,16 +40,20 @@ _STANCE_KEYS = [
     ("analyst", "analy data statist quant financ market econom trad invest"),
 ]
 STANCES = ("neutral", *[s for s, _ in _STANCE_KEYS])
+_STANCE_RES = [
+    (stance, re.compile(r"(?<![a-z])(?:" + "|".join(re.escape(k) for k in keys.split()) + ")"))
+    for stance, keys in _STANCE_KEYS
+]
 
 
-@dataclass
+@dataclass(frozen=True)
 class Voice:
     """How one agent writes."""
 
     name: str = ""
     role: str | None = None
     stance: str = "neutral"
-    lenses: list[str] = field(default_factory=list)
+    lenses: tuple[str, ...] = ()
     explicit_role: bool = False
     """The role was given (system prompt or description), not guessed from the name."""
 
@@ -58,24 +63,22 @@ class Voice:
         return ("an " if role[:1].lower() in "aeio" else "a ") + role if role else ""
 
 
+@functools.lru_cache(maxsize=1024)
 def voice_of(name: str, description: str, system: str) -> Voice:
-    """The voice of an agent called ``name`` with this description and system prompt."""
+    """The voice of an agent called ``name`` with this description and system prompt (cached: an
+    agent's voice is worked out once, not on every turn)."""
     given = _role(system) or _role_of_description(description)
     role = given or _role_of_name(name)
     cues = " ".join([name.replace("_", " "), _CAMEL.sub(" ", name), description, system]).lower()
-    stance = next((s for s, keys in _STANCE_KEYS if any(_starts(cues, k) for k in keys.split())), "neutral")
+    stance = next((s for s, pattern in _STANCE_RES if pattern.search(cues)), "neutral")
     role_text = " ".join([system, description])
     if role:
         role_text = role_text.replace(role, " ")
     # lenses read as plurals ("the {l} are"): "analysts' findings", never a verb like "specializes"
     lenses = [p.bare for p in key_phrases(role_text, 3) if _plural(p.bare.split()[-1].lower())]
     lenses += lex.lenses_for(" ".join([role or "", stance]))
-    lenses = list(dict.fromkeys(lenses))
+    lenses = tuple(dict.fromkeys(lenses))
     return Voice(name=name, role=role, stance=stance, lenses=lenses, explicit_role=given is not None)
-
-
-def _starts(text: str, key: str) -> bool:
-    return re.search(r"(?<![a-z])" + re.escape(key), text) is not None
 
 
 def _role(system: str) -> str | None:

@@ -277,12 +277,15 @@ class SimProvider:
         # (~0.1-0.3 s), and the first price lookup loads litellm's price map (~70 ms).
         tok = await _simtok.load_async(request.model, profile.tokenizer)
         price_per_token(request.model)
+        # The turn's clock starts here: reading the prompt and writing the first sentence fall in
+        # the wait for the first token, as a real model's prompt processing does.
+        clock = self._clock or asyncio.get_running_loop().time
+        start = clock()
+        await asyncio.sleep(0)  # let every agent started with this one take its start time first
         turn = _turn(request, profile, speaker, tok)
         input_tokens = estimate_input_tokens(request.messages, tok)
         scale = profile.effective_delay_scale()
         times = _times(profile, _rng(request, profile, "timing", speaker)) if scale > 0 else None
-        clock = self._clock or asyncio.get_running_loop().time
-        start = clock()
         fail_after = profile.fail_after
         count = 0
         for kind, piece in turn.items():
