@@ -88,6 +88,38 @@ def import_seconds() -> float:
     return min(runs)
 
 
+# --- the sim model's own cost per token (issue 15; owned by the sim, kept apart from the rest) ----
+def sim_us_per_token(n: int, task: str, model: str = "gpt-4o-mini") -> float:
+    """Microseconds per token for the sim to write and tokenise ``n`` tokens (fill mode, no waits)."""
+    from nbswarm.models.base import ModelRequest
+    from nbswarm.models.sim import SimProfile, sim_items
+
+    profile = SimProfile(delay_scale=0, fill=True)
+    request = ModelRequest(model=model, messages=[{"role": "user", "content": task}], max_tokens=n)
+    sim_items(request, profile)  # warm: tokenizer and price map loaded
+    runs = []
+    for _ in range(3):
+        start = time.perf_counter()
+        _, _, tokens = sim_items(request, profile)
+        runs.append((time.perf_counter() - start) / tokens * 1e6)
+    return min(runs)
+
+
+def sim_rows(engine_us: float) -> None:
+    """The sim's cost per token beside the engine's per-chunk cost measured above."""
+    for label, task in (
+        ("report", "Analyze the lithium battery supply chain in Chile and identify export risks."),
+        ("story", "Write a story about a robot learning to paint"),
+        ("Chinese", "请写一篇关于人工智能在医疗领域应用的文章"),
+    ):
+        sim = sim_us_per_token(20_000, task)
+        ratio = sim / engine_us
+        print(f"sim text, {label:>7}: {sim:6.2f} us/token = {ratio:4.2f}x the engine's run() per chunk")
+
+
+# --- end of the sim's section ---------------------------------------------------------------------
+
+
 def main() -> None:
     print(f"import nbswarm in a fresh process: {import_seconds() * 1000:.0f} ms (best of 3)")
     print(
@@ -107,6 +139,7 @@ def main() -> None:
         f"per-chunk cost at 20,000 / at 2,000: run() {growth[0]:.2f}, arun() {growth[1]:.2f} "
         f"(1.0 = linear; the median of both {statistics.median(growth):.2f})"
     )
+    sim_rows(per_chunk[20_000][0])  # the sim's section, above
 
 
 if __name__ == "__main__":
