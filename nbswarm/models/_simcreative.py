@@ -152,10 +152,10 @@ class Poem(Writer):
 
 
 _HAIKU_FIRST = {
-    4: ["{w} in the still air", "{w} at the window"],
-    3: ["{w} at first light", "{w} in the rain", "slow {w} falling"],
-    2: ["{w} at dusk", "{w} again", "{w} once more"],
-    1: ["{w} falls", "{w} wakes", "{w} sleeps"],
+    4: ["{w} in the still air", "{w} at the window", "{w} under the moon", "{w} across the bay"],
+    3: ["{w} at first light", "{w} in the rain", "slow {w} falling", "{w} after dark", "cold {w} at dawn"],
+    2: ["{w} at dusk", "{w} again", "{w} once more", "still {w} waits", "{w} tonight"],
+    1: ["{w} falls", "{w} wakes", "{w} sleeps", "{w} breathes"],
     0: ["{w}"],
 }
 _HAIKU_SECOND = [  # seven syllables each
@@ -165,8 +165,21 @@ _HAIKU_SECOND = [  # seven syllables each
     "footsteps fade on the cold stone",
     "the old bell rings out once more",
     "leaves drift down without a sound",
+    "a lantern sways by the door",
+    "the long road bends toward home",
+    "salt wind on an empty pier",
+    "a child counts stars on the roof",
 ]
-_HAIKU_THIRD = ["and then it is gone", "the day lets it go", "I wait, and listen", "silence, then the sea"]
+_HAIKU_THIRD = [  # five syllables each
+    "and then it is gone",
+    "the day lets it go",
+    "I wait, and listen",
+    "silence, then the sea",
+    "nobody answers",
+    "one more breath of cold",
+    "the tide turns again",
+    "a gull cries once more",
+]
 
 
 def syllables(text: str) -> int:
@@ -193,6 +206,9 @@ class Haiku(Writer):
     def body(self) -> Iterator[Fragment]:
         pen = self.pen
         w = _word(pen).split()
+        if len(pen.topic_list) > 1 and pen.has_topic and pen.maybe(0.8):
+            other = pen.topic_list[1].bare  # "the sea at night": the sea, or the night
+            w = (other if other[:1].isupper() else other.lower()).split()
         while syllables(" ".join(w)) > 4 and len(w) > 1:
             w = w[1:]  # "the autumn leaves in Kyoto" -> as many last words as fit
         word = " ".join(w)
