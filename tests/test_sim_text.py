@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import re
+import shutil
+import subprocess
 
 import pytest
 from sim_corpus import CORPUS
@@ -141,6 +143,10 @@ def test_code_is_a_fenced_block_in_the_language_named(task, fence):
         namespace: dict = {}
         exec(compile(code, "<sim>", "exec"), namespace)  # the sim's Python is real Python
         assert namespace["is_prime"](7) and not namespace["is_prime"](9)
+    if fence == "javascript" and shutil.which("node"):
+        code = text.split("```javascript\n")[1].split("```")[0] + '\nconsole.log(reverseText("abc"));'
+        out = subprocess.run(["node", "-e", code], capture_output=True, text=True, timeout=30, check=True)
+        assert out.stdout.strip() == "cba"  # the sim's JavaScript is real JavaScript
 
 
 def test_a_question_gets_a_direct_answer_first_and_a_summary_is_short():

@@ -249,6 +249,21 @@ _RECIPES = {
              "counts = {}\n    for word in text.lower().split():\n        counts[word] = counts.get(word, 0) + 1\n"
              "    return counts"),
 }  # fmt: skip
+_JS_BODIES = {
+    "prime": "if (n < 2) return false;\n  for (let i = 2; i * i <= n; i++) {\n    if (n % i === 0) return false;\n  }\n"
+    "  return true;",
+    "palindrome": 'const cleaned = text.toLowerCase().replace(/[^a-z0-9]/g, "");\n'
+    '  return cleaned === [...cleaned].reverse().join("");',
+    "reverse": 'return [...text].reverse().join("");',
+    "fibonacci": "const numbers = [];\n  let [a, b] = [0, 1];\n  for (let i = 0; i < n; i++) {\n    numbers.push(a);\n"
+    "    [a, b] = [b, a + b];\n  }\n  return numbers;",
+    "factorial": "let result = 1;\n  for (let i = 2; i <= n; i++) result *= i;\n  return result;",
+    "sort": "return [...items].sort((a, b) => a - b);",
+    "average": 'if (values.length === 0) throw new Error("values must not be empty");\n'
+    "  return values.reduce((sum, v) => sum + v, 0) / values.length;",
+    "word": "const counts = {};\n  for (const word of text.toLowerCase().split(/\\s+/)) {\n"
+    "    counts[word] = (counts[word] || 0) + 1;\n  }\n  return counts;",
+}
 _LABELS = {"python": "Python", "javascript": "JavaScript", "typescript": "TypeScript", "java": "Java",
            "cpp": "C++", "csharp": "C#", "go": "Go", "rust": "Rust", "sql": "SQL", "bash": "Bash",
            "ruby": "Ruby", "r": "R"}  # fmt: skip
@@ -291,8 +306,11 @@ class Code(Writer):
         camel = re.sub(r"_(\w)", lambda m: m.group(1).upper(), snake)
         label = _LABELS.get(lang, lang)
         yield f"Here is a {label} function that {doc}:", False
+        key = next((k for k in _RECIPES if k in low), None)
         if lang == "python":
             code = f'def {snake}({arg}):\n    """{doc[:1].upper() + doc[1:]}."""\n    {py_body}'
+        elif lang in ("javascript", "typescript") and key in _JS_BODIES:
+            code = f"function {camel}({arg}) {{\n  // {doc}\n  {_JS_BODIES[key]}\n}}"
         else:
             skeleton = _SKELETONS.get(lang, _SKELETONS["javascript"])
             code = skeleton.format(

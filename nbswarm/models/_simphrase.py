@@ -32,7 +32,8 @@ _MARK = "\ue002"  # a placeholder is _MARK + one private-use character indexing 
 _WORD = re.compile(r"[A-Za-z0-9\ue002][A-Za-z0-9'’\-\ue002\ue100-\uf8ff]*|\ue002[\ue100-\uf8ff]")
 _FRAGMENT_SPLIT = re.compile(r"([.,;:!?()\[\]{}\"“”<>|\n—–*#`=/\\]+|(?:^|\s)[-•]\s)")
 _ARTICLES = lex.words("the a an this that these those its their our your my his her")
-_TLDR = re.compile(r"\btl;?dr\b", re.I)
+_TLDR = re.compile(r"\btl;?dr\b|\bstep[- ]by[- ]step\b|\bin a nutshell\b", re.I)  # asides, not topics
+_CLAUSE = frozenset({"how", "why", "whether", "when", "where"})
 _WH = frozenset({"why", "how", "what", "when", "where", "which", "who"})
 _VERB_AFTER = frozenset({"who", "which", "that", "he", "she", "it"}) | lex.SUBJECTS
 
@@ -77,7 +78,8 @@ def _key_phrases(text: str, limit: int, extra_stop: frozenset[str]) -> tuple[Phr
         det = ""
         for i, word in enumerate(words):
             low = word.lower()
-            plural_subject = inverted and run and _plural(run[-1]) and word.islower()
+            clause = inverted or det in _CLAUSE  # "how vaccines train the immune system"
+            plural_subject = clause and run and _plural(run[-1]) and word.islower()
             if plural_subject and not low.endswith(("s", "ing", "ed")) and low not in lex.STOPWORDS:
                 runs.append(run)  # "Why do airlines overbook flights": the subject ends before its verb
                 dets.append(det)

@@ -263,7 +263,7 @@ class Numbered(Writer):
             yield "\n\n" + self.pen.fill("pick the one that fits your situation best and start there.")
 
 
-_GREETING = re.compile(r"\bto (?:my |our |the )?([a-z]+(?: team)?)\b", re.I)
+_GREETING = re.compile(r"\bto (?:my |our |the |a |an )?([a-z]+(?: team)?)\b", re.I)
 _PURPOSE = re.compile(
     r"\b(?:asking (?:for|about)|requesting|to request|to ask for|about|regarding|on|announcing|inviting)"
     r" ([^.,;!?\n]{3,60})",
@@ -276,6 +276,12 @@ _EMAIL_BODY = [
     "please let me know if you have any questions, or if another time would suit you better.",
     "I would be grateful for a reply by the end of the week.",
     "thank you for considering this.",
+    "I have attached the details below for reference.",
+    "nothing else changes for now, and I will confirm once it is settled.",
+    "happy to talk it through in person if that is easier.",
+    "I know timing is tight, so I wanted to flag this early.",
+    "if anything is unclear, just reply to this email.",
+    "I will follow up next week with an update.",
 ]
 
 
@@ -302,7 +308,7 @@ class Email(Writer):
         yield from (("\n\n" + c, True) for c in pen.citations())
         yield "\n\n" + pen.sentence(_EMAIL_BODY), True
         while True:
-            yield " " + pen.sentence(_EMAIL_BODY + _body_pool(pen)), True
+            yield " " + pen.sentence(_EMAIL_BODY), True
 
     def ending(self) -> Iterator[str]:
         pen = self.pen
