@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterator
 
 from ._simtask import Task
-from ._simtext import Fragment, Writer, quote_of
+from ._simtext import Fragment, Writer, _Deck, quote_of
 from ._simwords import words
 
 __all__ = ["LANGUAGES", "topic_of", "writer"]
@@ -27,15 +27,26 @@ _CUT = {
     "ko": "에 대해 대해 설명해 주세요 설명해 써 주세요 주세요 요약해 짧은 간단히 시 이야기 이메일 무엇인가요 왜 을 를 은 는 이 가 의",
 }
 _PUNCT = re.compile(r"[\s。、，,.!?！？：:；;「」『』（）()“”\"'|]+")
-_LATIN_TOPIC = {
-    "es": re.compile(r"\b(?:sobre|acerca de|de cómo|de)\s+(?:el |la |los |las |un |una )?([^.,;:!?¿¡\n]{3,60})", re.I),
-    "fr": re.compile(r"\b(?:sur|à propos de|au sujet de|de)\s+(?:le |la |les |l'|un |une |des )?([^.,;:!?\n]{3,60})", re.I),
-    "de": re.compile(r"\b(?:über|zu|zum|zur|von)\s+(?:den |die |das |dem |der |einen |eine |ein )?([^.,;:!?\n]{3,60})", re.I),
+_LATIN_TOPIC = {  # the subject after "about", with its article: "la energía solar en España"
+    "es": re.compile(r"\b(?:sobre|acerca de)\s+((?:el |la |los |las |un |una )?[^.,;:!?¿¡\n]{3,60})", re.I),
+    "fr": re.compile(r"\b(?:sur|à propos de|au sujet de)\s+((?:le |la |les |l'|un |une |des )?[^.,;:!?\n]{3,60})", re.I),
+    "de": re.compile(r"\b(?:über|zum Thema)\s+((?:den |die |das |einen |eine |ein )?[^.,;:!?\n]{3,60})", re.I),
+}  # fmt: skip
+_LATIN_LAST = {  # else the last noun phrase with an article: "Explica cómo funciona la inflación"
+    "es": re.compile(r"\b((?:el|la|los|las|un|una) [^.,;:!?¿¡\n]{3,60})$", re.I),
+    "fr": re.compile(r"\b((?:le |la |les |l'|un |une |des )[^.,;:!?\n]{3,60})$", re.I),
+    "de": re.compile(r"\b((?:der|die|das|den|ein|eine|einen) [^.,;:!?\n]{3,60}?)(?: funktioniert| funktionieren| ist| sind| wirkt)?$", re.I),
+}  # fmt: skip
+# Contractions and elisions after a topic or lens with its article is put in a template.
+_CONTRACT = {
+    "es": [(r"\bde el\b", "del"), (r"\ba el\b", "al")],
+    "fr": [(r"\bde les\b", "des"), (r"\bà les\b", "aux"), (r"\bde le\b", "du"), (r"\bà le\b", "au"),
+           (r"\bde ([aeiouéèhAEIOUÉ])", r"d'\1"), (r"\bque ([aeiouéèAEIOUÉ])", r"qu'\1")],
 }  # fmt: skip
 _LATIN_STOP = {
-    "es": words("escribe explica resume lista un una el la los las de del y en sobre por para que cómo qué breve corto artículo informe poema historia cuento correo"),
-    "fr": words("écris écrivez explique expliquez résume résumez liste un une le la les de des du et en sur pour que comment quoi bref court article rapport poème histoire conte"),
-    "de": words("schreibe schreiben erkläre erklären fasse zusammen liste nenne ein eine einen der die das den dem des und in über zu wie was warum kurz kurze kurzen artikel bericht gedicht geschichte"),
+    "es": words("funciona funcionan escribe explica resume lista un una el la los las de del y en sobre por para que cómo qué breve corto artículo informe poema historia cuento correo"),
+    "fr": words("fonctionne fonctionnent écris écrivez explique expliquez résume résumez liste un une le la les de des du et en sur pour que comment quoi bref court article rapport poème histoire conte"),
+    "de": words("funktioniert funktionieren schreibe schreiben erkläre erklären fasse zusammen liste nenne ein eine einen der die das den dem des und in über zu wie was warum kurz kurze kurzen artikel bericht gedicht geschichte"),
 }  # fmt: skip
 
 
@@ -44,16 +55,18 @@ def topic_of(text: str, language: str) -> str:
     text = text.strip()[:600]
     if language in _CUT:
         if language == "ja":
-            about = re.search(r"([^。、，,\s]{2,30}?)(?:について|とは)", text)
+            about = re.search(r"([^。、，,\s]{1,30}?)(?:について|とは)", text)
             if about:
                 return about.group(1)
         for word in sorted(_CUT[language].split(), key=len, reverse=True):
             text = text.replace(word, "|")
         parts = [p for p in _PUNCT.split(text.replace("|", " ")) if len(p) >= 2]
         return max(parts, key=len) if parts else ""
-    match = _LATIN_TOPIC.get(language, re.compile(r"$^")).search(text)
-    if match:
-        return match.group(1).strip()
+    text = text.rstrip(" .!?")
+    for table in (_LATIN_TOPIC, _LATIN_LAST):
+        match = table[language].search(text) if language in table else None
+        if match:
+            return match.group(1).strip()
     words = [
         w for w in re.findall(r"[\wÀ-ÿ'-]+", text) if w.lower() not in _LATIN_STOP.get(language, frozenset())
     ]
@@ -133,42 +146,42 @@ LANGUAGES: dict[str, dict[str, list[str]]] = {
     "fr": {
         "lens": ["les facteurs clés", "les risques", "les tendances de fond", "les coûts"],
         "title": ["## {T} : les points clés", "## {T} en détail"],
-        "open": ["Pour comprendre {t}, il faut d'abord regarder {l}.", "L'essentiel, pour {t}, tient à {l}."],
-        "body": ["Du point de vue de {l}, {t} évolue plus vite qu'on ne le pense.",
+        "open": ["Pour comprendre {t}, il faut d'abord regarder {l}.", "L'essentiel, pour {t}, ce sont {l}."],
+        "body": ["Si l'on regarde {l}, {t} évolue plus vite qu'on ne le pense.",
                  "Il vaut mieux voir {t} comme une série de compromis que comme une seule décision.",
                  "Les données disponibles montrent que {l} pèsent directement sur {t}.",
                  "Une petite expérience vaut souvent mieux qu'un long débat.",
                  "Dans l'ensemble, {t} offre plus d'opportunités que de risques."],
         "critic": ["Avant d'accepter une conclusion sur {t}, il faut vérifier {l}."],
         "cite": ["Comme l'a souligné {agent}, « {quote} ».", "Je rejoins {agent} : « {quote} »."],
-        "list_intro": ["Voici {n} idées sur {t} :"],
+        "list_intro": ["Voici {n} idées pour {t} :"],
         "item": ["Commencer par {l}", "Faire le point chaque semaine", "Désigner un responsable", "Décider à partir des données", "Commencer petit", "Penser à long terme"],
         "story": ["Ce matin-là, Camille entendit parler de {t} pour la première fois.", "Son ami Hugo se mit à rire.",
                   "« On peut attendre, dit Hugo, ou on peut aller voir maintenant. »", "Cette nuit-là, Camille ne dormit pas.",
-                  "Trois jours plus tard, tout avait changé.", "À la fin, {t} devint un souvenir partagé."],
+                  "Trois jours plus tard, tout avait changé.", "À la fin, tout le quartier connaissait l'histoire."],
         "poem": ["{T} dans la lumière du matin,", "un silence doux sur les champs,", "nous gardons son nom,", "comme on garde une lettre."],
         "haiku": ["{T}", "le vent traverse les champs", "puis tout se tait"],
-        "close": ["En somme, la clé de {t} se trouve dans {l}."],
+        "close": ["En somme, pour {t}, tout se joue sur {l}."],
     },
     "de": {
         "lens": ["die wichtigsten Faktoren", "die Risiken", "die langfristigen Trends", "die Kosten"],
         "title": ["## {T}: die wichtigsten Punkte", "## {T} im Überblick"],
-        "open": ["Um {t} zu verstehen, lohnt sich zuerst ein Blick auf {l}.", "Bei {t} kommt es vor allem auf {l} an."],
+        "open": ["Um {t} zu verstehen, lohnt sich zuerst ein Blick auf {l}.", "Wer {t} verstehen will, sollte zuerst auf {l} achten."],
         "body": ["Mit Blick auf {l} entwickelt sich {t} schneller, als viele erwarten.",
                  "Man sollte {t} als eine Reihe von Abwägungen sehen, nicht als eine einzige Entscheidung.",
                  "Die verfügbaren Daten zeigen, dass {l} {t} direkt beeinflussen.",
                  "Ein kleines Experiment ist oft nützlicher als eine lange Debatte.",
                  "Insgesamt bietet {t} mehr Chancen als Risiken."],
-        "critic": ["Bevor wir Schlüsse zu {t} ziehen, müssen {l} geprüft werden."],
+        "critic": ["Bevor wir {t} beurteilen, müssen {l} geprüft werden."],
         "cite": ["Wie {agent} betont hat: „{quote}“.", "Ich stimme {agent} zu: „{quote}“."],
-        "list_intro": ["Hier sind {n} Punkte zu {t}:"],
+        "list_intro": ["Hier sind {n} Punkte für {t}:"],
         "item": ["Mit {l} beginnen", "Jede Woche Bilanz ziehen", "Eine verantwortliche Person benennen", "Mit Daten entscheiden", "Klein anfangen", "Langfristig denken"],
-        "story": ["An diesem Morgen hörte Lena zum ersten Mal von {t}.", "Ihr Freund Jonas lachte zuerst.",
+        "story": ["An diesem Morgen sah Lena {t} zum ersten Mal.", "Ihr Freund Jonas lachte zuerst.",
                   "„Wir können warten“, sagte Jonas, „oder wir finden es jetzt heraus.“", "In dieser Nacht konnte Lena nicht schlafen.",
-                  "Drei Tage später war alles anders.", "Am Ende wurde {t} zu einer gemeinsamen Erinnerung."],
+                  "Drei Tage später war alles anders.", "Am Ende kannte das ganze Viertel die Geschichte."],
         "poem": ["{T} im Licht des Morgens,", "eine leise Stille über dem Feld,", "wir behalten ihren Namen,", "wie man einen Brief behält."],
         "haiku": ["{T}", "der Wind streicht über das Feld", "dann ist alles still"],
-        "close": ["Kurz gesagt: Der Schlüssel zu {t} liegt in {l}."],
+        "close": ["Kurz gesagt: Wer {t} verstehen will, muss {l} verstehen."],
     },
 }  # fmt: skip
 _SEP = {"zh": "", "ja": "", "ko": " "}
@@ -183,19 +196,21 @@ class LangWriter(Writer):
         self.book = LANGUAGES[task.language]
         self.topic = topic_of(composer.prompt.task, task.language) or self.book["lens"][0]
         self.space = _SEP.get(task.language, " ")
-        self._decks: dict[str, list[str]] = {}
+        self._decks: dict[str, _Deck] = {}
 
     def pick(self, key: str) -> str:
-        hand = self._decks.get(key)
-        if not hand:
-            hand = self._decks[key] = self.book[key][:]
-            self.rng.shuffle(hand)
-        return hand.pop()
+        deck = self._decks.get(key)
+        if deck is None:
+            deck = self._decks[key] = _Deck(self.book[key], self.rng)
+        return deck.deal()
 
     def fill(self, template: str, **extra: str) -> str:
         topic = self.topic
         title = topic[:1].upper() + topic[1:]
-        return template.format(t=topic, T=title, l=self.pick("lens"), n=self.task.count or 5, **extra)
+        text = template.format(t=topic, T=title, l=self.pick("lens"), n=self.task.count or 5, **extra)
+        for pattern, replacement in _CONTRACT.get(self.task.language, ()):
+            text = re.sub(pattern, replacement, text)
+        return text[:1].upper() + text[1:]
 
     def body(self) -> Iterator[Fragment]:
         genre = self.task.genre

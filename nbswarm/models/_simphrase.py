@@ -161,6 +161,8 @@ def noun_phrase(bare: str, determiner: str | None = None) -> str:
     words = bare.split()
     first, last = words[0], words[-1]
     demonym = first.endswith(("ean", "ian", "can", "ese", "ish")) and last[:1].islower()
+    if determiner == "the":
+        return "the " + bare  # as written: "the North Sea", "the risks"
     if "/" in first or "+" in first or "#" in first or first.count(".") > 1:
         return "the " + bare  # "the P/E ratio", "the C++ code", "the U.S. market"
     if first[0].isdigit() or first[0] in "$€£":

@@ -50,13 +50,16 @@ class _Deck:
     """Deals items in shuffled rounds, so templates rotate instead of repeating at random."""
 
     def __init__(self, items: list, rng: random.Random) -> None:
-        self._items, self._rng, self._hand = list(items), rng, []
+        self._items, self._rng, self._hand, self._last = list(items), rng, [], None
 
     def deal(self):  # type: ignore[no-untyped-def]
         if not self._hand:
             self._hand = self._items[:]
             self._rng.shuffle(self._hand)
-        return self._hand.pop()
+            if len(self._hand) > 1 and self._hand[-1] == self._last:
+                self._hand[0], self._hand[-1] = self._hand[-1], self._hand[0]  # no item twice in a row
+        self._last = self._hand.pop()
+        return self._last
 
 
 _SYNONYMS = {
@@ -110,11 +113,13 @@ class Pen:
         topic_words = {w.lower() for p in topics for w in p.bare.split()}
         lenses = [x for x in voice.lenses if not set(x.lower().split()) & topic_words]
         lenses = lenses or ["goals", "constraints", "trade-offs"]
+        self.lens_list = lenses
         self.lenses = _Deck(lenses, rng)
         self.lens_count = len(lenses)
         self._decks: dict[tuple, _Deck] = {}
-        self.points = [(name, quote_of(text, rng)) for name, text in prompt.context[-4:]]
-        self.draft_point = quote_of(prompt.drafts[-1], rng) if prompt.drafts else None
+        names = frozenset(name for name, _ in prompt.context)
+        self.points = [(name, quote_of(text, rng, names)) for name, text in prompt.context[-4:]]
+        self.draft_point = quote_of(prompt.drafts[-1], rng, names) if prompt.drafts else None
 
     # -- choices that follow the temperature ------------------------------------------------------
     def pick(self, pool: list):  # type: ignore[no-untyped-def]
@@ -142,13 +147,11 @@ class Pen:
     def fill(self, template: str, **extra: str) -> str:
         """``template`` with its slots filled so no phrase stands against itself ("the X and the X")."""
         t = self.topics.deal()
-        t2 = self.topics.deal()
-        if t2 == t:
-            t2 = next((p for p in self.topic_list if p != t), None)
+        others = [p for p in self.topic_list[:5] if p != t]
+        t2 = self.rng.choice(others) if others else None
         lens = self.lenses.deal()
-        lens2 = self.lenses.deal()
-        if lens2 == lens:
-            lens2 = self.lenses.deal()
+        other_lenses = [x for x in self.lens_list if x != lens]
+        lens2 = self.rng.choice(other_lenses) if other_lenses else lens
         if t2 is None and "{t2}" in template:
             template = template.replace("{t2}", "its wider context")
         if lens2 == lens and "{l2}" in template:
@@ -217,8 +220,9 @@ _SENTENCE = re.compile(r"[^.!?\n]+[.!?]?")
 _LABEL = re.compile(r"^\s*(?:[-*•]|\d+[.)])?\s*(?:\*\*[^*]{1,40}\*\*\s*:?|[A-Z][\w -]{1,30}:)\s*")
 
 
-def quote_of(text: str, rng: random.Random) -> str:
-    """A specific point of ``text`` to quote: one of its most topical sentences, cut to a clause."""
+def quote_of(text: str, rng: random.Random, others: frozenset[str] = frozenset()) -> str:
+    """A specific point of ``text`` to quote: one of its most topical whole sentences (7 to 18
+    words), never one where it quotes ``others`` in turn."""
     candidates: list[tuple[int, str]] = []
     for line in text.splitlines()[:80]:
         line = line.strip()
@@ -228,14 +232,10 @@ def quote_of(text: str, rng: random.Random) -> str:
         for match in _SENTENCE.finditer(line):
             sentence = match.group(0).strip().rstrip(".!?").strip()
             words = sentence.split()
-            if len(words) < 7 or '"' in sentence:
+            if not 7 <= len(words) <= 18 or '"' in sentence or any(name in sentence for name in others):
                 continue
-            words = words[:16]
-            clause = " ".join(words)
-            if "," in clause and len(clause.split(",")[0].split()) >= 5:
-                clause = clause.split(",")[0]
             score = sum(len(w) > 6 for w in words) - len(candidates) // 4
-            candidates.append((score, clause))
+            candidates.append((score, sentence))
         if len(candidates) >= 12:
             break
     if not candidates:

@@ -52,8 +52,12 @@ _VERBS = _words(
 
 
 def _inflect(verb: str) -> set[str]:
-    forms = {verb, verb + "s", verb + "es", verb + "d", verb + "ed"}
-    if verb.endswith("y"):
+    """Regular forms only: "win" gives "wins", never "wind"; "use" gives "used"."""
+    forms = {verb, verb + "s"}
+    forms.add(verb + "d" if verb.endswith("e") else verb + "ed")
+    if verb.endswith(("s", "sh", "ch", "x", "z", "o")):
+        forms.add(verb + "es")
+    if verb.endswith("y") and verb[-2:-1] not in "aeiou":
         forms |= {verb[:-1] + "ies", verb[:-1] + "ied"}
     return forms
 
