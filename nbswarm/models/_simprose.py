@@ -146,11 +146,16 @@ _STEPS = [
 ]
 
 
+_EXPLAIN_LENSES = ["inputs", "moving parts", "signals", "feedback loops", "basic rules"]
+
+
 class Explain(Writer):
     """An explanation: what it is, then numbered steps, then a one-line recap."""
 
     def body(self) -> Iterator[Fragment]:
         pen = self.pen
+        if pen.voice.stance == "neutral" and not pen.voice.explicit_role:
+            pen.use_lenses(_EXPLAIN_LENSES)  # how a thing works, not its costs and risks
         intro = pen.pick(
             ["here is how {t0} work{s0}, step by step.", "let me explain {t0} one step at a time."]
         )

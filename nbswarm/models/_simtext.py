@@ -113,13 +113,16 @@ class Pen:
         topic_words = {w.lower() for p in topics for w in p.bare.split()}
         lenses = [x for x in voice.lenses if not set(x.lower().split()) & topic_words]
         lenses = lenses or ["goals", "constraints", "trade-offs"]
-        self.lens_list = lenses
-        self.lenses = _Deck(lenses, rng)
-        self.lens_count = len(lenses)
+        self.use_lenses(lenses)
         self._decks: dict[tuple, _Deck] = {}
         names = frozenset(name for name, _ in prompt.context)
         self.points = [(name, quote_of(text, rng, names)) for name, text in prompt.context[-4:]]
         self.draft_point = quote_of(prompt.drafts[-1], rng, names) if prompt.drafts else None
+
+    def use_lenses(self, lenses: list[str]) -> None:
+        """Look at the topic through these (plural nouns, as in "the {l} are")."""
+        self.lens_list = list(lenses)
+        self.lenses = _Deck(self.lens_list, self.rng)
 
     # -- choices that follow the temperature ------------------------------------------------------
     def pick(self, pool: list):  # type: ignore[no-untyped-def]
