@@ -195,8 +195,14 @@ class Pen:
         """One sentence per earlier agent, quoting or paraphrasing a specific point of its text."""
         out = []
         for agent, quote in self.points:
-            if quote:
-                out.append(self.fill(self.pick(self.stance("cite")), agent=agent, quote=quote))
+            if not quote:
+                continue
+            if _FIRST_PERSON.search(quote):  # "I would treat..." can only be quoted, not reported
+                template = self.pick(['{agent} wrote: "{quote}."', 'in {agent}\'s words: "{quote}."'])
+                quote = quote[:1].upper() + quote[1:]
+            else:
+                template = self.pick(self.stance("cite"))
+            out.append(self.fill(template, agent=agent, quote=quote))
         if self.draft_point:
             template = self.pick(_DRAFT)
             out.append(self.fill(template, quote=self.draft_point))
@@ -215,6 +221,7 @@ def _deliverable(phrase: Phrase) -> bool:
     return all(w.lower() in lex.DELIVERABLES or w[:1].isdigit() for w in phrase.bare.split())
 
 
+_FIRST_PERSON = re.compile(r"\b(?:I|my|me|we|our)\b")
 _DRAFT = [
     "revisiting my previous draft, where I wrote that {quote}, I tighten the argument and fill the gaps.",
     "this pass refines my earlier answer ({quote}) rather than starting over.",

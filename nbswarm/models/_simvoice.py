@@ -31,7 +31,7 @@ _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])|[-_]+")
 # stance: keywords (matched as word starts in name, description and system prompt), first wins
 _STANCE_KEYS = [
     ("critic", "critic critiq review skeptic sceptic audit challeng devil red-team qa fact-check verif"),
-    ("summariser", "summar synthes aggregat final consolidat editor-in-chief judge"),
+    ("summariser", "summar synthes aggregat final consolidat editor merg judge"),
     ("planner", "plan strateg coordinat manag lead director orchestrat architect"),
     ("engineer", "engineer develop code coder program software devops"),
     ("writer", "writ author stor poet novel copy journal narrat creative edit"),
@@ -69,8 +69,13 @@ def voice_of(name: str, description: str, system: str) -> Voice:
     agent's voice is worked out once, not on every turn)."""
     given = _role(system) or _role_of_description(description)
     role = given or _role_of_name(name)
-    cues = " ".join([name.replace("_", " "), _CAMEL.sub(" ", name), description, system]).lower()
-    stance = next((s for s, pattern in _STANCE_RES if pattern.search(cues)), "neutral")
+    # the role speaks first ("You are an editor. Merge the critique..." is an editor), then the
+    # name, the description, and the rest of the system prompt
+    sources = [given or "", f"{name.replace('_', ' ')} {_CAMEL.sub(' ', name)}", description, system]
+    stance = next(
+        (s for text in sources for s, pattern in _STANCE_RES if text and pattern.search(text.lower())),
+        "neutral",
+    )
     role_text = " ".join([system, description])
     if role:
         role_text = role_text.replace(role, " ")
