@@ -5,9 +5,12 @@ models, token counts, and generation that does not delay a stream's first token.
 from __future__ import annotations
 
 import asyncio
+import os
 import re
 import shutil
 import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from sim_corpus import CORPUS
@@ -461,3 +464,32 @@ def test_the_first_piece_costs_a_sentence_not_the_whole_answer(monkeypatch):
 
     assert isinstance(asyncio.run(first()), str)
     assert 1 <= len(produced) <= 2
+
+
+def test_the_estimate_cuts_one_token_per_piece_and_tiktoken_counts_match_its_pieces():
+    request = ModelRequest(model="gpt-4o-mini", messages=[{"role": "user", "content": TASK}])
+    items, done = collect(request, SimProfile(delay_scale=0, tokenizer="estimate"))
+    assert done.output_tokens == len(items)
+    assert done.input_tokens == 3 + 4 + _simtok.estimate_tokens(TASK)
+    with pytest.raises(ValueError, match="tokenizer"):
+        SimProfile(tokenizer="gpt2")
+
+
+def test_making_a_sim_agent_loads_its_tokenizer_in_the_background():
+    """The first turn's time to first token must not be spent reading a BPE file."""
+    code = (
+        "from nbswarm import Agent\n"
+        "from nbswarm.models import _simtok\n"
+        "assert not _simtok.loaded('gpt-4o-mini')\n"
+        "Agent(agent_name='A', model_name='sim/gpt-4o-mini', print_on=False)\n"
+        "pending = _simtok._PENDING.get('o200k_base')\n"
+        "if pending is not None:\n"
+        "    pending.result(timeout=60)\n"
+        "print(_simtok.loaded('gpt-4o-mini'), pending is not None)\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    loaded, prefetched = out.stdout.split()
+    assert loaded == "True"
+    assert prefetched == "True" or _simtok.tokenizer_for("gpt-4o-mini").name == "estimate"
