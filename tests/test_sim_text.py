@@ -479,10 +479,10 @@ def test_making_a_sim_agent_loads_its_tokenizer_in_the_background():
     """The first turn's time to first token must not be spent reading a BPE file."""
     code = (
         "from nbswarm import Agent\n"
-        "from nbswarm.models import _simtok\n"
+        "from nbswarm.models import _simtok, sim\n"
         "assert not _simtok.loaded('gpt-4o-mini')\n"
         "Agent(agent_name='A', model_name='sim/gpt-4o-mini', print_on=False)\n"
-        "pending = _simtok._PENDING.get('o200k_base')\n"
+        "pending = sim._WARMING.get(('gpt-4o-mini', 'auto'))\n"
         "if pending is not None:\n"
         "    pending.result(timeout=60)\n"
         "print(_simtok.loaded('gpt-4o-mini'), pending is not None)\n"

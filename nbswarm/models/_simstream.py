@@ -112,32 +112,33 @@ def _stopped(fragments: Iterator[str], stops: tuple[str, ...], turn: Turn) -> It
 
 
 _BLOCK = 64
+_FIRST_BLOCK = 8
 
 
 def due_times(ttft: float, tokens_per_second: float, jitter: float, rng: random.Random) -> Iterator[float]:
     """Due times, generated as needed: ``ttft``, then gamma-distributed gaps normalised per block.
 
-    The first block is drawn with ``ttft``, before the stream waits for its first token: right
-    after a first token, when a thousand streams started together have theirs due, there is no
-    work left to do.
+    The first block is short (8 gaps) and drawn with ``ttft``, before the stream waits for its first
+    token: a thousand streams started together do little work each before their first tokens, and
+    none right after them (when the others' first tokens are due). Later blocks have 64 gaps.
     """
     mean = 1.0 / tokens_per_second
     now = float(ttft)
-    gaps = _gaps(mean, jitter, rng)
+    gaps = _gaps(mean, jitter, rng, _FIRST_BLOCK)
     yield now
     while True:
         last = len(gaps) - 1
         for i, gap in enumerate(gaps):
             now += gap
             if i == last:
-                gaps = _gaps(mean, jitter, rng)  # the next block, 64 tokens into a stream: never in a burst
+                gaps = _gaps(mean, jitter, rng, _BLOCK)  # drawn a block ahead, never in a burst
             yield now
 
 
-def _gaps(mean: float, cv: float, rng: random.Random) -> list[float]:
+def _gaps(mean: float, cv: float, rng: random.Random, count: int) -> list[float]:
     if cv <= 0:
-        return [mean] * _BLOCK
+        return [mean] * count
     shape = 1.0 / (cv * cv)
-    gaps = [rng.gammavariate(shape, mean / shape) for _ in range(_BLOCK)]
-    norm = mean * _BLOCK / sum(gaps)  # each block's realised rate = the profile's rate, exactly
+    gaps = [rng.gammavariate(shape, mean / shape) for _ in range(count)]
+    norm = mean * count / sum(gaps)  # each block's realised rate = the profile's rate, exactly
     return [g * norm for g in gaps]

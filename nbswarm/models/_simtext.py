@@ -110,10 +110,8 @@ class Pen:
         self.topic_list = topics or [Phrase(p, p) for p in lex.FALLBACK_TOPICS]
         self.topic = self.topic_list[0]
         self.topics = _Deck(self.topic_list[:5], rng)
-        topic_words = {w.lower() for p in topics for w in p.bare.split()}
-        lenses = [x for x in voice.lenses if not set(x.lower().split()) & topic_words]
-        lenses = lenses or ["goals", "constraints", "trade-offs"]
-        self.use_lenses(lenses)
+        self._lens_list: list[str] | None = None  # worked out on first use (see ``lenses``)
+        self._lenses: _Deck | None = None
         self._decks: dict[tuple, _Deck] = {}
         names = frozenset(name for name, _ in prompt.context)
         self.points = [(name, quote_of(text, rng, names)) for name, text in prompt.context[-4:]]
@@ -121,8 +119,21 @@ class Pen:
 
     def use_lenses(self, lenses: list[str]) -> None:
         """Look at the topic through these (plural nouns, as in "the {l} are")."""
-        self.lens_list = list(lenses)
-        self.lenses = _Deck(self.lens_list, self.rng)
+        self._lens_list = list(lenses)
+        self._lenses = _Deck(self._lens_list, self.rng)
+
+    @property
+    def lens_list(self) -> list[str]:
+        if self._lens_list is None:
+            topic_words = {w.lower() for p in self.topic_list for w in p.bare.split()}
+            own = [x for x in self.voice.lenses if not set(x.lower().split()) & topic_words]
+            self.use_lenses(own or ["goals", "constraints", "trade-offs"])
+        return self._lens_list  # type: ignore[return-value]
+
+    @property
+    def lenses(self) -> _Deck:
+        self.lens_list  # noqa: B018  (works the lenses out on first use)
+        return self._lenses  # type: ignore[return-value]
 
     # -- choices that follow the temperature ------------------------------------------------------
     def pick(self, pool: list):  # type: ignore[no-untyped-def]

@@ -13,27 +13,23 @@ Two tokenizers, one interface (``pieces(text) -> [(piece, tokens)]`` and ``count
   characters one or two per token (~0.75 tokens a character, as o200k gives), kana and Hangul two
   or three per token. It errs by ~10-25% against tiktoken on English and CJK prose.
 
-Loading tiktoken's BPE file takes ~0.1-0.3 s (more on a busy machine), so it is done once, in a
-daemon thread, when the first sim agent is made (``prefetch``), or at the latest in a worker
-thread before the first sim stream's clock starts (``load_async``); every later call is a
-dictionary lookup.
+Loading tiktoken's BPE file takes ~0.1-0.3 s (more on a busy machine), so the sim does it once,
+in a daemon thread, when the first sim agent is made (``sim.prefetch``), or at the latest before
+the first sim stream's clock starts; every later call is a dictionary lookup.
 """
 
 from __future__ import annotations
 
-import asyncio
-import concurrent.futures
 import functools
 import importlib.util
 import os
 import re
 import tempfile
 import threading
-from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol
 
-__all__ = ["Estimate", "Tokenizer", "estimate_tokens", "load_async", "pieces_of", "tokenizer_for"]
+__all__ = ["Estimate", "Tokenizer", "estimate_tokens", "pieces_of", "tokenizer_for"]
 
 # Han ideographs, CJK punctuation, kana, Hangul: scripts written without spaces between words.
 _HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
@@ -159,8 +155,6 @@ _FILES = {
 }
 _LOCK = threading.Lock()
 _LOADED: dict[str, Tokenizer] = {}
-_PENDING_LOCK = threading.Lock()
-_PENDING: dict[str, concurrent.futures.Future[Tokenizer]] = {}  # at most one per encoding
 
 
 def encoding_name(model: str) -> str:
@@ -187,41 +181,6 @@ def tokenizer_for(model: str, kind: str = "auto") -> Tokenizer:
 def loaded(model: str, kind: str = "auto") -> bool:
     """Whether ``tokenizer_for(model, kind)`` would return at once (no file to load)."""
     return kind == "estimate" or encoding_name(model) in _LOADED
-
-
-def prefetch(model: str, kind: str = "auto", also: Callable[[], object] | None = None) -> None:
-    """Start loading ``model``'s tokenizer (then run ``also``) in a daemon thread, unless loaded or
-    loading: called when an agent is made, so its first turn finds the file already read."""
-    if loaded(model, kind):
-        return
-    name = encoding_name(model)
-    with _PENDING_LOCK:
-        if name in _PENDING:
-            return
-        future: concurrent.futures.Future[Tokenizer] = concurrent.futures.Future()
-        _PENDING[name] = future
-
-    def work() -> None:
-        try:
-            future.set_result(tokenizer_for(model, kind))
-            if also is not None:
-                also()
-        except BaseException as exc:  # the awaiting stream re-raises it
-            if not future.done():
-                future.set_exception(exc)
-
-    threading.Thread(target=work, name="nbswarm-sim-tokenizer", daemon=True).start()
-
-
-async def load_async(model: str, kind: str = "auto") -> Tokenizer:
-    """``tokenizer_for``, loading in a worker thread the first time so the event loop keeps running
-    (and waiting for a ``prefetch`` already under way rather than loading twice)."""
-    if loaded(model, kind):
-        return tokenizer_for(model, kind)
-    pending = _PENDING.get(encoding_name(model))
-    if pending is not None:
-        return await asyncio.wrap_future(pending)
-    return await asyncio.to_thread(tokenizer_for, model, kind)
 
 
 def _load(name: str) -> Tokenizer:

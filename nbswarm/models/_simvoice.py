@@ -53,9 +53,18 @@ class Voice:
     name: str = ""
     role: str | None = None
     stance: str = "neutral"
-    lenses: tuple[str, ...] = ()
+    role_text: str = ""
+    """The description and system prompt less the role: where the voice's own lenses come from."""
     explicit_role: bool = False
     """The role was given (system prompt or description), not guessed from the name."""
+
+    @functools.cached_property
+    def lenses(self) -> tuple[str, ...]:
+        """Plural nouns the voice looks through ("the {l} are"): its prompt's own ("analysts'
+        findings", never a verb like "specializes"), then its role's. Worked out on first use, not
+        before the first token."""
+        own = [p.bare for p in key_phrases(self.role_text, 3) if _plural(p.bare.split()[-1].lower())]
+        return tuple(dict.fromkeys(own + lex.lenses_for(" ".join([self.role or "", self.stance]))))
 
     @property
     def a_role(self) -> str:
@@ -79,11 +88,7 @@ def voice_of(name: str, description: str, system: str) -> Voice:
     role_text = " ".join([system, description])
     if role:
         role_text = role_text.replace(role, " ")
-    # lenses read as plurals ("the {l} are"): "analysts' findings", never a verb like "specializes"
-    lenses = [p.bare for p in key_phrases(role_text, 3) if _plural(p.bare.split()[-1].lower())]
-    lenses += lex.lenses_for(" ".join([role or "", stance]))
-    lenses = tuple(dict.fromkeys(lenses))
-    return Voice(name=name, role=role, stance=stance, lenses=lenses, explicit_role=given is not None)
+    return Voice(name=name, role=role, stance=stance, explicit_role=given is not None, role_text=role_text)
 
 
 def _role(system: str) -> str | None:

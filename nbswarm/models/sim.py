@@ -23,11 +23,13 @@ delay scale. The stream sleeps to those absolute deadlines, so scheduling drift 
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import hashlib
 import json
 import math
 import os
 import random
+import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 
@@ -136,8 +138,7 @@ def prefetch(model: str, profile: SimProfile | None = None) -> None:
     thread now, so that stream's time to first token is not spent loading. Returns at once."""
     if not isinstance(model, str):
         raise TypeError(f"model must be a str, got {type(model).__name__}")
-    kind = (profile or SimProfile()).tokenizer
-    _simtok.prefetch(model, kind, also=lambda: price_per_token(model))
+    _warming(model, (profile or SimProfile()).tokenizer)
 
 
 def _check_number(name: str, value: object, *, positive: bool) -> None:
@@ -230,9 +231,9 @@ def sim_schedule(
 ) -> list[float]:
     """When each piece is due, in *unscaled* seconds from the stream start (multiply by
     ``profile.effective_delay_scale()`` for wall time). One entry per piece of ``sim_items``
-    (a ``fail_after`` stream stops early); the first is ``ttft``, and the gaps come in blocks of
-    64 whose mean is exactly ``1 / tokens_per_second``, so a benchmark can compare delivery times
-    against it."""
+    (a ``fail_after`` stream stops early); the first is ``ttft``, and the gaps come in blocks (8,
+    then 64 at a time) whose mean is exactly ``1 / tokens_per_second``, so a benchmark can compare
+    delivery times against it."""
     profile = profile or SimProfile()
     speaker = speaker if speaker is not None else SPEAKER.get()
     items, _, _ = sim_items(request, profile, speaker=speaker)
@@ -251,8 +252,28 @@ def _turn(
     return Turn(request, speaker, tok, rng, length=profile.length, fill=profile.effective_fill())
 
 
-_PRICED: set[str] = set()
-"""Models whose price has been looked up once (so the price map is loaded)."""
+_WARMING: dict[tuple[str, str], concurrent.futures.Future[None]] = {}
+"""One load per (model, tokenizer kind); a few hundred bytes each, as many as model names used."""
+_WARMING_LOCK = threading.Lock()
+
+
+def _warming(model: str, kind: str) -> concurrent.futures.Future[None]:
+    """The one load of ``model``'s tokenizer and price, started in a daemon thread on first use."""
+    with _WARMING_LOCK:
+        future = _WARMING.get((model, kind))
+        if future is None:
+            future = _WARMING[(model, kind)] = concurrent.futures.Future()
+            threading.Thread(target=_warm, args=(model, kind, future), daemon=True).start()
+        return future
+
+
+def _warm(model: str, kind: str, future: concurrent.futures.Future[None]) -> None:
+    try:
+        _simtok.tokenizer_for(model, kind)
+        price_per_token(model)
+        future.set_result(None)
+    except BaseException as exc:
+        future.set_exception(exc)
 
 
 class SimProvider:
@@ -289,19 +310,18 @@ class SimProvider:
         speaker = SPEAKER.get()
         # Off the loop, before the clock starts, once per process: the first use of a tokenizer
         # loads its BPE file (~0.1-0.3 s; ``prefetch`` usually did it when the agent was made) and
-        # the first price lookup loads litellm's price map (~70 ms).
-        tok = await _simtok.load_async(request.model, profile.tokenizer)
-        if request.model not in _PRICED:
-            await asyncio.to_thread(price_per_token, request.model)
-            if len(_PRICED) < 4096:  # a bound; past it, the lookup (cached by prices) just repeats
-                _PRICED.add(request.model)
+        # the first price lookup loads litellm's price map (~70 ms). Both in one daemon thread.
+        warming = _warming(request.model, profile.tokenizer)
+        if not warming.done():  # one shared load, however many agents start at once
+            await asyncio.wrap_future(warming)
+        warming.result()  # re-raises a failed load
+        tok = _simtok.tokenizer_for(request.model, profile.tokenizer)
         # The turn's clock starts here: reading the prompt and writing the first sentence fall in
         # the wait for the first token, as a real model's prompt processing does.
         clock = self._clock or asyncio.get_running_loop().time
         start = clock()
         await asyncio.sleep(0)  # let every agent started with this one take its start time first
         turn = _turn(request, profile, speaker, tok)
-        input_tokens = estimate_input_tokens(request.messages, tok)
         scale = profile.effective_delay_scale()
         times = _times(profile, _rng(request, profile, "timing", speaker)) if scale > 0 else None
         fail_after = profile.fail_after
@@ -319,6 +339,7 @@ class SimProvider:
         if fail_after == count:
             raise SimulatedFailure(f"sim model failed after {fail_after} tokens (fail_after={fail_after})")
         output_tokens = turn.output_tokens
+        input_tokens = estimate_input_tokens(request.messages, tok)  # needed only now
         yield Completion(
             finish_reason=turn.finish_reason,
             input_tokens=input_tokens,
