@@ -219,6 +219,10 @@ def sim_items(
     output tokens (reasoning included)."""
     profile = profile or SimProfile()
     _check_request(request)
+    if speaker is not None and not isinstance(speaker, Speaker):
+        raise TypeError(f"speaker must be a Speaker or None, got {type(speaker).__name__}")
+    if not isinstance(profile, SimProfile):
+        raise TypeError(f"profile must be a SimProfile, got {type(profile).__name__}")
     turn = _turn(
         request, profile, speaker if speaker is not None else SPEAKER.get(), _tokenizer(request, profile)
     )
