@@ -88,11 +88,15 @@ def measure(agents: int, floor: bool = False) -> dict[str, float]:
 
 
 def run_in(path: Path, agents: int, floor: bool = False) -> dict[str, float]:
-    code = f"import sys; sys.path.insert(0, {str(HERE / 'bench')!r}); import sim_start, json; "
+    code = f"import sys; sys.path.insert(0, {str(HERE / 'bench')!r}); import sim_start, json, nbswarm; "
+    code += f"assert nbswarm.__file__.startswith({str(path)!r}), nbswarm.__file__; "
     code += f"print(json.dumps(sim_start.measure({agents}, {floor})))"
     env = {**os.environ, "PYTHONPATH": str(path), "LITELLM_LOCAL_MODEL_COST_MAP": "True"}
     env.pop("NBSWARM_SIM_DELAY_SCALE", None)
-    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    # cwd=path: with "-c" the working directory comes first on sys.path, before PYTHONPATH
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, cwd=path, capture_output=True, text=True, check=True
+    )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -107,7 +111,7 @@ def main() -> None:
         rows.insert(1, ("before", args.before, False))
     print(f"{args.agents} sim agents started together; first token due at 0.3 s; lateness of the first token")
     print(
-        f"{'code':>8} {'median ms':>10} {'p99 ms':>8} {'last ms':>8}   (median of {args.repeats} runs each)"
+        f"{'code':>8} {'median ms':>10} {'p99 ms':>8} {'last ms':>8}   (medians of {args.repeats} runs)"
     )
     runs: dict[str, list[dict[str, float]]] = {label: [] for label, _, _ in rows}
     for _ in range(args.repeats):  # interleaved, so a busy moment on a shared machine hits every row
