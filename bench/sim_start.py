@@ -110,9 +110,7 @@ def main() -> None:
     if args.before.is_dir():
         rows.insert(1, ("before", args.before, False))
     print(f"{args.agents} sim agents started together; first token due at 0.3 s; lateness of the first token")
-    print(
-        f"{'code':>8} {'median ms':>10} {'p99 ms':>8} {'last ms':>8}   (medians of {args.repeats} runs)"
-    )
+    print(f"{'code':>8} {'median ms':>10} {'p99 ms':>8} {'last ms':>8}   (medians of {args.repeats} runs)")
     runs: dict[str, list[dict[str, float]]] = {label: [] for label, _, _ in rows}
     for _ in range(args.repeats):  # interleaved, so a busy moment on a shared machine hits every row
         for label, path, floor in rows:
