@@ -493,3 +493,15 @@ def test_making_a_sim_agent_loads_its_tokenizer_in_the_background():
     loaded, prefetched = out.stdout.split()
     assert loaded == "True"
     assert prefetched == "True" or _simtok.tokenizer_for("gpt-4o-mini").name == "estimate"
+
+
+def test_a_critic_after_a_story_critiques_the_writing_quoting_it():
+    agents = [Agent(agent_name=n, print_on=False) for n in ("Writer", "Critic")]
+    out = outputs(SequentialWorkflow(agents=agents).stream("Write a short story about a lighthouse keeper"))
+    story, critique = out["Writer"], out["Critic"]
+    assert '"' in story and "#" not in story
+    assert "Writer's story" in critique
+    quoted = re.findall(r'"([^"]{12,})"', critique)
+    assert quoted and all(q.rstrip(".,") in story or q[0].lower() + q[1:] in story for q in quoted)
+    assert any(w in critique.lower() for w in ("pacing", "dialogue", "opening", "ending"))
+    assert "weak claims" not in critique and "the market" not in critique

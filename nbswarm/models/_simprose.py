@@ -345,7 +345,51 @@ class Review(Writer):
         yield "\n\n" + self.pen.sentence(self.pen.stance("close"))
 
 
+_CRAFT = [
+    ("opening", "the first lines set the scene quickly, which is exactly what a short piece needs."),
+    ("characters", "the two main characters feel distinct, though one of them needs a clearer want."),
+    ("dialogue", "the dialogue is natural; a few lines could go without losing anything."),
+    ("pacing", "the middle slows down; cutting one scene would keep the tension up."),
+    ("imagery", "the concrete details (the rain, the steps, the map) do more work than the summary lines."),
+    ("ending", "the ending lands, but it could be set up a little earlier."),
+]
+_LINE_NOTES = [
+    'the line "{quote}" works: it shows rather than tells.',
+    'I would keep "{quote}", it is the strongest moment.',
+    'I would cut or rework "{quote}": it tells the reader what to feel.',
+]
+
+
+class Critique(Writer):
+    """A critic (or editor) after a story or poem: notes on the craft, quoting the text."""
+
+    def body(self) -> Iterator[Fragment]:
+        pen = self.pen
+        names = " and ".join(name for name, _ in pen.points[:2]) or "the author"
+        form = "poem" if pen.task.genre in ("poem", "haiku") else "story"
+        yield f"**Notes on {names}'s {form}**", False
+        verdict = pen.pick(
+            [
+                "a promising draft: here is what works and what does not.",
+                "good bones, and a few places where it can be tighter.",
+            ]
+        )
+        yield "\n\n" + verdict[:1].upper() + verdict[1:], False
+        for _, quote in pen.points[:2]:
+            if quote:
+                note = pen.pick(_LINE_NOTES).format(quote=quote[:1].upper() + quote[1:])
+                yield " " + note[:1].upper() + note[1:], True
+        for i, (label, text) in enumerate(_CRAFT[: pen.between(4, 6)]):
+            yield f"\n- **{label.capitalize()}**: {text[:1].upper() + text[1:]}", i >= 2
+
+    def ending(self) -> Iterator[str]:
+        yield "\n\n" + self.pen.pick(
+            ["With a tighter middle, this could be very good.", "One more pass and it is ready."]
+        )
+
+
 WRITERS: dict[str, type[Writer]] = {
+    "critique": Critique,
     "report": Report,
     "question": Answer,
     "explain": Explain,

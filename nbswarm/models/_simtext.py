@@ -98,7 +98,9 @@ class Pen:
         self.prompt, self.task, self.voice, self.rng, self.budget = prompt, task, voice, rng, budget
         self.variety = min(max(temperature, 0.0), 2.0) / 2.0
         topics = [p for p in key_phrases(prompt.task) if not _deliverable(p)]
-        for extra in [prompt.background, *(text for _, text in prompt.context), *prompt.drafts]:
+        creative = task.genre in ("story", "poem", "haiku")  # a story's phrases are no topics
+        extras = [prompt.background] if creative else [prompt.background, *(t for _, t in prompt.context)]
+        for extra in extras + ([] if creative else prompt.drafts):
             if len(topics) >= 2:
                 break
             seen = {p.bare.lower() for p in topics}
@@ -274,7 +276,7 @@ def quote_of(text: str, rng: random.Random, others: frozenset[str] = frozenset()
 # -- composition ----------------------------------------------------------------------------------
 _GENRE_LENGTH = {  # typical length relative to the profile's ``length`` (open genres only)
     "report": 1.0, "explain": 0.8, "question": 0.5, "summary": 0.3, "email": 0.5, "story": 1.2,
-    "review": 0.7, "list": 1.0, "poem": 1.0, "haiku": 1.0, "code": 1.0,
+    "review": 0.7, "critique": 0.6, "list": 1.0, "poem": 1.0, "haiku": 1.0, "code": 1.0,
 }  # fmt: skip
 
 
@@ -294,7 +296,8 @@ class Composer:
         self.task = analyse(self.prompt.task)
         self.genre = self.task.genre
         if self.prompt.context and self.voice.stance in ("critic", "summariser"):
-            self.genre = "review"  # a critic after others reviews what they wrote
+            # a critic after others reviews what they wrote: as writing, if they wrote a story or poem
+            self.genre = "critique" if self.genre in ("story", "poem", "haiku") else "review"
         self.budget.target = max(1, round(self.budget.target * _GENRE_LENGTH.get(self.genre, 1.0)))
 
     def fragments(self) -> Iterator[str]:

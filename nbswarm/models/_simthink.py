@@ -39,6 +39,7 @@ _GENRE_PLAN = {
     "email": "an email with a subject line, a greeting and a sign-off",
     "code": "a {code} function in a fenced code block, then a note on how it works",
     "review": "a review of what the earlier agents wrote",
+    "critique": "notes on the craft of the earlier agent's text, quoting it",
 }
 _STEPS = [
     "What do I actually know about {t}? The {l} matter most here.",
