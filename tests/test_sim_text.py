@@ -505,3 +505,11 @@ def test_a_critic_after_a_story_critiques_the_writing_quoting_it():
     assert quoted and all(q.rstrip(".,") in story or q[0].lower() + q[1:] in story for q in quoted)
     assert any(w in critique.lower() for w in ("pacing", "dialogue", "opening", "ending"))
     assert "weak claims" not in critique and "the market" not in critique
+
+
+def test_hand_over_in_chinese_quotes_a_sentence_of_the_earlier_agent():
+    agents = [Agent(agent_name=n, print_on=False) for n in ("Researcher", "Critic")]
+    out = outputs(SequentialWorkflow(agents=agents).stream("请分析电动汽车在中国市场的前景"))
+    quoted = re.findall(r"“([^”]*)”", out["Critic"])
+    assert quoted and all(len(q) >= 8 and q in out["Researcher"] for q in quoted)
+    assert detect_language(out["Critic"]) == "zh"

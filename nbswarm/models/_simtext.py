@@ -239,7 +239,7 @@ _DRAFT = [
     "revisiting my previous draft, where I wrote that {quote}, I tighten the argument and fill the gaps.",
     "this pass refines my earlier answer ({quote}) rather than starting over.",
 ]
-_SENTENCE = re.compile(r"[^.!?\n]+[.!?]?")
+_SENTENCE = re.compile(r"[^.!?。！？\n]+[.!?。！？]?")
 _LABEL = re.compile(r"^\s*(?:[-*•]|\d+[.)])?\s*(?:\*\*[^*]{1,40}\*\*\s*:?|[A-Z][\w -]{1,30}:)\s*")
 
 
@@ -253,8 +253,10 @@ def quote_of(text: str, rng: random.Random, others: frozenset[str] = frozenset()
             continue
         line = _LABEL.sub("", line)
         for match in _SENTENCE.finditer(line):
-            sentence = match.group(0).strip().rstrip(".!?").strip()
+            sentence = match.group(0).strip().rstrip(".!?。！？").strip()
             words = sentence.split()
+            if len(words) == 1 and len(sentence) > 12:  # Chinese or Japanese: no spaces between words
+                words = [sentence[i : i + 2] for i in range(0, len(sentence), 2)]
             if not 7 <= len(words) <= 18 or '"' in sentence or any(name in sentence for name in others):
                 continue
             score = sum(len(w) > 6 for w in words) - len(candidates) // 4
