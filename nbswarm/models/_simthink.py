@@ -62,8 +62,13 @@ def is_reasoning_model(model: str) -> bool:
 def reasoning(prompt: Prompt, task: Task, rng: random.Random, effort: str | None) -> Iterator[str]:
     """The reasoning text, a sentence at a time, about ``EFFORT_TOKENS[effort]`` tokens long."""
     budget = round(EFFORT_TOKENS.get((effort or "medium").lower(), 140) * rng.uniform(0.75, 1.25))
-    phrases = key_phrases(prompt.task, 3)
-    t = phrases[0].np if phrases else "this"
+    if task.language == "en":
+        phrases = key_phrases(prompt.task, 3)
+        t = phrases[0].np if phrases else "this"
+    else:
+        from ._simlang import topic_of
+
+        t = f'"{topic_of(prompt.task, task.language)}"'  # quoted as written: 秋天, la energía solar
     lenses = ["assumptions", "constraints", "trade-offs", "facts", "risks"]
     plan = _GENRE_PLAN.get(task.genre, _GENRE_PLAN["report"]).format(
         count=task.count or 5, code=task.code_language.capitalize()
