@@ -1,8 +1,8 @@
-"""Word lists and sentence templates for the sim model's writer (data only, see ``_simtext``).
+"""Word lists and the report's sentence templates for the sim's English writer (data only).
 
-Template slots: {t0} the main topic, {t} {t2} task phrases, {l} {l2} the role's lenses (plural
-nouns), {role} {a_role} the system prompt's role, {agent} {point} an earlier agent and the
-phrase credited to it. Phrases arrive as noun phrases ("the electric vehicle market").
+Template slots: {t0} the main topic, {t} {t2} task phrases, {l} {l2} the voice's lenses (plural
+nouns), {role} {a_role} the system prompt's role. Phrases arrive as noun phrases ("the electric
+vehicle market"); ``Pen.fill`` (``_simtext``) fills them.
 """
 
 from __future__ import annotations
@@ -176,32 +176,15 @@ POOLS: dict[str, list[str]] = {
         "from where I sit as {a_role}, the best way into {t0} is through the {l} and the {l2}.",
         "as {a_role}, my reading of {t0} centres on the {l} first and the {l2} second.",
     ],
-    "open": [
-        "here is a structured look at {t0}, starting with the {l} that matter most.",
-        "the short answer on {t0} is that the {l} matter more than they first appear.",
-        "a good way into {t0} is to separate the {l} from the {l2}.",
-        "it is easier to reason about {t0} once the {l} are laid out clearly.",
-    ],
     "frame": [
         "the request centres on {t}, so I focus on what can be checked and acted on.",
         "I treat {t} and {t2} together, because each one changes how the other should be read.",
         "three questions guide this answer: what is known about {t}, what is uncertain, and what to do next.",
         "the aim is a clear view of {t}, with the reasoning visible at each step.",
     ],
-    "context": [
-        "building on {agent}'s point about {point}, I take the analysis one step further.",
-        "{agent} raised {point}, and that is a useful starting point for {t0}.",
-        "I agree with {agent} on {point}, with one caveat about the {l}.",
-        "taking {agent}'s notes on {point} as given, the open question is how they bear on {t}.",
-        "{agent}'s work on {point} sets up much of what follows.",
-    ],
     "together": [
         "taken together, these inputs give a clearer picture of {t0} than any one of them alone.",
         "read side by side, the earlier contributions agree on more than they disagree.",
-    ],
-    "draft": [
-        "revisiting my previous draft on {point}, I tighten the argument and fill the gaps.",
-        "this pass refines my earlier answer on {point} rather than starting over.",
     ],
     "body": [
         "the {l} around {t} are moving faster than most plans assume.",
@@ -255,23 +238,8 @@ POOLS: dict[str, list[str]] = {
         "key drivers",
         "constraints",
     ],
-    "close": [
-        "in short, progress on {t0} comes from a focus on the {l} and a willingness to revisit assumptions.",
-        "my recommendation is to start with {t}, measure the {l}, and adjust as the evidence comes in.",
-        "the next step is to turn these points on {t0} into two or three concrete actions with owners.",
-        "overall, the picture for {t0} is promising, provided the {l} are watched closely.",
-    ],
     "close_role": [
         "that is how I would approach {t0} as {a_role}.",
         "as {a_role}, I would revisit this once new data on the {l} arrives.",
     ],
 }
-
-# Words the templates themselves use (less the lenses): never credited to an earlier agent.
-TEMPLATE_WORDS = frozenset(
-    w.strip(".,:'").lower()
-    for pool in POOLS.values()
-    for template in pool
-    for w in template.split()
-    if "{" not in w
-) - {w for _, lenses in _LENSES for lens in lenses for w in lens.split()}
