@@ -14,10 +14,11 @@
 # 4. `sw.table` has **one row per run**: the variant's settings, status, time to first token,
 #    tokens, cost and output, ready for pandas; `sw.plot()` and `sw.side_by_side(...)` compare.
 #
-# Runs offline on the sim model, which models timing, length limits and each model's real prices,
-# and whose text follows the task and the role in the system prompt (not finer instructions, and
-# it is deterministic). With a real model (`NBSWARM_MODEL` and a key, see notebook 1) every setting
-# below matters -- and a re-executed cell replays the recorded streams instead of paying again.
+# Runs offline on the sim model, which models timing, length limits and each model's real prices;
+# its text follows the task and the role in the system prompt, and the temperature varies it as it
+# would a real model's (not finer instructions). With a real model (`NBSWARM_MODEL` and a key, see
+# notebook 1) every setting below matters -- and a re-executed cell replays the recorded streams
+# instead of paying again.
 
 # %%
 import os
