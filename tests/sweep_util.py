@@ -68,16 +68,18 @@ def assert_lossless(sw: Any) -> dict[str, list[Any]]:
     return by_run
 
 
-def signature(events: list[Any]) -> list[tuple[Any, ...]]:
-    """A run's stream without what differs between backends: run ids and times."""
-    out = []
+def signature(events: list[Any]) -> dict[Any, list[tuple[Any, ...]]]:
+    """A run's stream without what differs between backends: run ids, times, and how concurrent
+    agents' events interleave (scheduling decides that, on any backend): each agent's own events
+    in order, and the run-level ones in order."""
+    out: dict[Any, list[tuple[Any, ...]]] = {}
     for e in events:
         fields = {
             k: getattr(e, k)
             for k in e.__dataclass_fields__
-            if k not in ("run_id", "t", "job_id", "execution_time")
+            if k not in ("run_id", "seq", "t", "job_id", "execution_time")
         }
-        out.append(tuple(sorted(fields.items())))
+        out.setdefault(getattr(e, "agent", None), []).append(tuple(sorted(fields.items())))
     return out
 
 
