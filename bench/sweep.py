@@ -32,6 +32,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
 os.environ.setdefault("RAY_AUTH_MODE", "disabled")  # a loopback-only local Ray; writes no ~/.ray token
+os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")  # loopback only (read when Ray is imported)
 
 from nbswarm import Agent, AgentRearrange, ConcurrentWorkflow, SequentialWorkflow, _engine_loop, grid, sweep
 from nbswarm.events import Event
@@ -128,10 +129,9 @@ def main() -> None:
     runs, slow_runs = (200, 60) if args.quick else (1000, 200)
     have_ray = not args.no_ray
     if have_ray:
-        try:
-            import ray
-        except ImportError:
-            have_ray = False
+        import importlib.util
+
+        have_ray = importlib.util.find_spec("ray") is not None
     fast = variants(runs, 0.0)
     configs: list[tuple[str, dict[str, Any]]] = [
         ("inline asyncio", {}),
