@@ -132,6 +132,7 @@ def main() -> None:
         import importlib.util
 
         have_ray = importlib.util.find_spec("ray") is not None
+    ray_folder = None
     fast = variants(runs, 0.0)
     configs: list[tuple[str, dict[str, Any]]] = [
         ("inline asyncio", {}),
@@ -144,7 +145,9 @@ def main() -> None:
 
         from nbswarm.sweeps._ray import connect
 
-        os.environ.setdefault("RAY_TMPDIR", tempfile.mkdtemp(prefix="nb", dir="/tmp"))  # no shared default
+        if "RAY_TMPDIR" not in os.environ:  # its own folder, not a shared default; removed at the end
+            ray_folder = tempfile.mkdtemp(prefix="nb", dir="/tmp")
+            os.environ["RAY_TMPDIR"] = ray_folder
 
         start = time.perf_counter()
         connect(None)
@@ -186,9 +189,13 @@ def main() -> None:
         print(f"{label:<20} {p50:>8.1f} {p99:>8.1f} {r['events']:>8,} {r['seconds']:>8.1f}")
     print("(ratios are measured in the same run; absolute figures move with machine load)")
     if have_ray:
+        import shutil
+
         import ray
 
         ray.shutdown()
+        if ray_folder:
+            shutil.rmtree(ray_folder, ignore_errors=True)
 
 
 if __name__ == "__main__":
