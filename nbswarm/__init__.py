@@ -1,8 +1,9 @@
 """nbswarm: watch, record and understand streaming LLM agents and swarms from a notebook.
 
 The core (agents, workflows, events, runs, the sim) is imported eagerly and is light. The parts
-that need pandas, matplotlib, widgets or httpx (``Recorder``, ``record``, ``replay``, ``show``,
-``remote_run``) are imported on first use, so ``import nbswarm`` stays fast.
+that need pandas, pyarrow, matplotlib, widgets or httpx (``Recorder``, ``record``, ``replay``,
+``show``, ``remote_run``, ``sweep``, ``grid``, ``Sweep``) are imported on first use, so
+``import nbswarm`` stays fast (and Ray only when a sweep uses it).
 """
 
 from __future__ import annotations
