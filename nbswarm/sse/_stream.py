@@ -1,64 +1,179 @@
-"""The SSE side of a run on the server: events -> coalesced frames, and the runs in flight.
+"""The streaming side of ``nbswarm serve``: runs -> coalesced, bounded SSE responses; runs in flight.
 
-``sse_response`` streams a Run as ``event: <type>`` / ``data: <json>`` frames (``to_wire``),
-through sse-starlette (keep-alive comments, ``X-Accel-Buffering: no``). A producer task does
-``async for event in run`` on the server's loop and buffers frames; the response sends what has
-piled up as one write, so a loaded server makes one write per loop turn, not one per token. A
-disconnect cancels the run at once; any failure becomes an ``error`` frame and the stream still
-ends with ``end`` (swarm wire) or ``done`` (single-agent wire).
+``run_response`` streams a Run as SSE frames (``_frames.FrameEncoder``). Two tasks
+share one bounded buffer (``_Pipe``): a producer does ``async for event in run``
+and appends frame bytes; the sender writes what has piled up as one write, at
+most one write per ``coalesce`` seconds while frames keep coming (an idle stream
+still sends a frame at once). This is where the server's cost per token goes
+(a socket write costs far more than encoding a frame), and what backpressure
+means here:
+
+* the buffer holds at most ``client_buffer`` bytes of frames not yet handed to
+  the socket: a client that falls that far behind (one that never reads, or
+  reads slower than its agents write) is disconnected and its run cancelled,
+  instead of growing the server's memory;
+* one write that the socket does not take within ``write_timeout`` seconds
+  (a client that stopped reading after its run finished) ends the same way;
+* a client that disconnects cancels its run at once: a task waits on the ASGI
+  ``http.disconnect`` message, so nothing waits for the next write to fail.
+
+A failure during a stream is an ``error`` frame and the stream still ends with
+``end`` (swarm wire) or ``done`` (single-agent wire). Keep-alive comments
+(``: ping``) go out every ``ping`` seconds of silence.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
+import logging
 from collections import deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
 from typing import Any
 
-from sse_starlette import EventSourceResponse
-
-from ..events import Done, End, Error, Event, to_wire
+from ..events import Event
 from ..models.sim import SimProfile
 from ..run import Run
+from ._frames import FrameEncoder, frame
 from ._payload import Limits, ProviderFor
 
-__all__ = ["PING_SECONDS", "ServerState", "sse_response"]
+__all__ = ["PING_SECONDS", "ServerState", "Settings", "run_response", "stream_response"]
 
 PING_SECONDS = 15.0
-_AGENT_WIRE_SKIPS = frozenset({"start", "agent_start", "agent_end", "end"})
-"""The single-agent wire keeps the seed's taxonomy: metadata, chunk, usage, error, done."""
+logger = logging.getLogger("nbswarm.serve")
+
+_HEADERS = [
+    (b"content-type", b"text/event-stream; charset=utf-8"),
+    (b"cache-control", b"no-store"),
+    (b"x-accel-buffering", b"no"),
+    (b"connection", b"keep-alive"),
+]
 
 
+@dataclass(frozen=True)
+class Settings:
+    """Server-wide settings of one app (``create_app`` keywords; ``nbswarm serve`` flags)."""
+
+    max_runs: int = 64
+    """Runs going at once; a request past it is 429 with ``Retry-After`` (``--max-runs``)."""
+    max_body_bytes: int = 1_000_000
+    """Request body size, enforced while reading (chunked bodies too): 413."""
+    body_timeout: float = 30.0
+    """Seconds to receive a whole request body: 408."""
+    client_buffer: int = 1 << 20
+    """Bytes of frames a streaming client may be behind before it is disconnected (``--client-buffer``)."""
+    write_timeout: float = 60.0
+    """Seconds one write may wait on a client that does not read before it is disconnected."""
+    retain_bytes: int = 64 << 20
+    """Estimated memory of finished runs kept for inspection (``state.recent``); oldest go first."""
+    coalesce: float = 0.005
+    """Seconds a stream gathers frames into one write while they keep coming."""
+    ping: float = PING_SECONDS
+    """Seconds of silence before a keep-alive comment."""
+    redact_errors: bool = True
+    """Remote clients get error types and a log reference, never the error's text."""
+    allowed_hosts: tuple[str, ...] | None = ("127.0.0.1", "localhost", "::1")
+    """``Host`` header names served (None: any); others are refused (DNS rebinding)."""
+    cors_origins: tuple[str, ...] = ()
+    """Browser origins allowed to call the API (``--cors-origin``); other origins are 403."""
+
+    def __post_init__(self) -> None:
+        from ..errors import InvalidArgument
+
+        for name in ("max_runs", "max_body_bytes", "client_buffer", "retain_bytes"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise InvalidArgument(f"{name} must be a positive integer, got {value!r}")
+        for name in ("body_timeout", "write_timeout", "ping"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+                raise InvalidArgument(f"{name} must be a positive number of seconds, got {value!r}")
+        if (
+            isinstance(self.coalesce, bool)
+            or not isinstance(self.coalesce, (int, float))
+            or self.coalesce < 0
+        ):
+            raise InvalidArgument(f"coalesce must be seconds >= 0, got {self.coalesce!r}")
+
+
+@dataclass
 class ServerState:
     """Per-app configuration and the runs in flight (``app.state.nbswarm``)."""
 
-    def __init__(
-        self, limits: Limits, api_key: str | None, provider_for: ProviderFor, simulated: bool
-    ) -> None:
-        self.limits = limits
-        self.api_key = api_key
-        self.provider_for = provider_for
-        self.simulated = simulated
-        self.sim_profile: SimProfile | None = None
-        self.ping = PING_SECONDS
-        self.runs: set[Run] = set()
-        """Runs whose body is still going (a cancelled run leaves once its agents have stopped)."""
-        self.recent: deque[Run] = deque(maxlen=64)
-        """The latest runs, finished or not, for inspection."""
+    limits: Limits
+    api_key: str | None
+    provider_for: ProviderFor
+    simulated: bool
+    settings: Settings = field(default_factory=Settings)
+    sim_profile: SimProfile | None = None
+    runs: set[Run] = field(default_factory=set)
+    """Runs whose body is still going (a cancelled run leaves once its agents have stopped)."""
+    _kept: deque[tuple[Run, int]] = field(default_factory=deque)
+    _kept_bytes: int = 0
+    dropped_clients: int = 0
+    """Streaming clients disconnected for falling behind (``client_buffer``, ``write_timeout``)."""
+
+    @property
+    def ping(self) -> float:
+        return self.settings.ping
 
     @property
     def active_runs(self) -> int:
         return len(self.runs)
 
+    @property
+    def recent(self) -> tuple[Run, ...]:
+        """Runs going and finished runs kept within ``retain_bytes``, oldest first."""
+        return tuple(run for run, _ in self._kept)
+
+    @property
+    def retained_bytes(self) -> int:
+        """The estimated memory of the finished runs kept."""
+        return self._kept_bytes
+
+    def full(self) -> bool:
+        return len(self.runs) >= self.settings.max_runs
+
     def track(self, run: Run) -> None:
         self.runs.add(run)
-        self.recent.append(run)
+        self._kept.append((run, 0))
         run.add_sink(_Untrack(self, run))
+
+    def release(self, run: Run) -> None:
+        """Forget a run that will never start (its request failed before streaming)."""
+        if run.status == "pending":
+            self.runs.discard(run)
+            self._kept = deque(item for item in self._kept if item[0] is not run)
+
+    def finished(self, run: Run) -> None:
+        self.runs.discard(run)
+        size = _estimate(run)
+        kept = deque()
+        for item in self._kept:
+            kept.append((run, size) if item[0] is run else item)
+        self._kept = kept
+        self._kept_bytes += size
+        budget = self.settings.retain_bytes
+        while self._kept_bytes > budget:
+            for i, (old, old_size) in enumerate(self._kept):
+                if old.done:
+                    del self._kept[i]
+                    self._kept_bytes -= old_size
+                    break
+            else:
+                break
+
+
+def _estimate(run: Run) -> int:
+    """Rough bytes a finished run holds: a fixed cost per event object plus its text."""
+    total = 0
+    for event in run.events:
+        total += 240 + len(getattr(event, "content", "")) + len(getattr(event, "output", "") or "")
+    return total
 
 
 class _Untrack:
-    """A sink whose ``close()`` (after the run's last event, even when cancelled) forgets the run."""
+    """A sink whose ``close()`` (after the run's last event, even when cancelled) retires the run."""
 
     def __init__(self, state: ServerState, run: Run) -> None:
         self.state, self.run = state, run
@@ -67,119 +182,203 @@ class _Untrack:
         pass
 
     def close(self) -> None:
-        self.state.runs.discard(self.run)
+        self.state.finished(self.run)
 
 
-def _frame(name: str, data: dict[str, Any]) -> bytes:
-    # json.dumps escapes all non-ASCII: no U+2028 or NEL for a line splitter (requests.iter_lines) to cut at
-    return b"event: " + name.encode() + b"\ndata: " + json.dumps(data).encode() + b"\n\n"
+class _Pipe:
+    """Frame bytes between a producer and the sender, bounded by ``limit`` bytes not yet sent."""
+
+    __slots__ = ("closed", "frames", "limit", "on_overflow", "overflow", "ready", "size")
+
+    def __init__(self, limit: int) -> None:
+        self.frames: list[bytes] = []
+        self.size = 0
+        self.limit = limit
+        self.ready = asyncio.Event()
+        self.closed = False
+        """The producer is done (or gone): nothing more will come."""
+        self.overflow = False
+        self.on_overflow: Callable[[], Any] = lambda: None
+
+    def put(self, data: bytes) -> bool:
+        """Append ``data``; False (and nothing kept) once the client is ``limit`` bytes behind."""
+        self.size += len(data)
+        if self.size > self.limit:
+            self.overflow = self.closed = True
+            self.frames.clear()
+            self.ready.set()
+            self.on_overflow()  # the sender may be blocked on the slow socket: stop it now
+            return False
+        self.frames.append(data)
+        self.ready.set()
+        return True
+
+    def take(self) -> bytes:
+        frames = self.frames
+        data = frames[0] if len(frames) == 1 else b"".join(frames)
+        self.frames = []
+        self.size = 0
+        return data
+
+    def close(self) -> None:
+        self.closed = True
+        self.ready.set()
 
 
-def sse_response(
-    state: ServerState, run: Run, *, agent_wire: bool, stream_output: bool
-) -> EventSourceResponse:
-    """Proxy-friendly SSE of ``run``: ``X-Accel-Buffering: no``, ``Cache-Control: no-store``, keep-alives."""
-    frames = _frames(state, run, agent_wire=agent_wire, stream_output=stream_output)
-    return EventSourceResponse(frames, ping=state.ping, sep="\n")
+Produce = Callable[[_Pipe], Awaitable[None]]
 
 
-async def _frames(
-    state: ServerState, run: Run, *, agent_wire: bool, stream_output: bool
-) -> AsyncIterator[bytes]:
-    """The SSE bytes of ``run``, coalesced: frames that pile up while a write goes out leave as one write.
+class FrameStream:
+    """An ASGI response of SSE frames made by ``produce(pipe)``, sent coalesced, bounded and cancellable.
 
-    A producer task iterates the run (``_event_frames``); this generator sends whatever it has
-    buffered. Under load that is one write per loop turn instead of one per token (each write
-    costs more than encoding a frame); an idle stream still sends every frame at once.
+    ``on_close()`` runs when the response ends for any reason (the run's cancel: a no-op for a
+    finished run, at once for a client that left or fell behind).
     """
-    buffer: list[bytes] = []
-    ready = asyncio.Event()
 
-    async def produce() -> None:
-        state.track(run)  # here: a producer cancelled before its first step never starts the run
+    def __init__(self, state: ServerState, produce: Produce, on_close: Callable[[], None]) -> None:
+        self.state = state
+        self.produce = produce
+        self.on_close = on_close
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        settings = self.state.settings
+        pipe = _Pipe(settings.client_buffer)
+        loop = asyncio.get_running_loop()
+        producer = loop.create_task(self._produce(pipe))
+        sender = loop.create_task(self._send(pipe, send, settings))
+        pipe.on_overflow = sender.cancel
+        watcher = loop.create_task(_wait_disconnect(receive))
         try:
-            async for frame in _event_frames(run, agent_wire=agent_wire, stream_output=stream_output):
-                buffer.append(frame)
-                ready.set()
+            await asyncio.wait((sender, watcher), return_when=asyncio.FIRST_COMPLETED)
+            outcome = None
+            if sender.done() and not sender.cancelled():
+                failure = sender.exception()
+                outcome = "failed" if failure is not None else sender.result()
+                if failure is not None:
+                    logger.info("a stream's write failed: %r", failure)
+            if outcome in ("overflow", "stalled"):
+                self.state.dropped_clients += 1
+                client = scope.get("client")
+                logger.warning(
+                    "client %s fell behind (%s): disconnected, its run cancelled",
+                    f"{client[0]}:{client[1]}" if client else "?",
+                    f"over {settings.client_buffer} bytes unsent" if pipe.overflow else "a write stalled",
+                )
         finally:
-            ready.set()
+            self.on_close()
+            for task in (producer, sender, watcher):
+                task.cancel()
 
-    producer = asyncio.get_running_loop().create_task(produce())
-    try:
-        while True:
-            if not buffer:
-                if producer.done():
-                    break
-                await ready.wait()
-                ready.clear()
-                continue
-            data = b"".join(buffer) if len(buffer) > 1 else buffer[0]
-            buffer.clear()
-            yield data
-    finally:
-        run.cancel()  # a no-op for a finished run; a disconnected client's agents stop here, at once
-        producer.cancel()
+    async def _produce(self, pipe: _Pipe) -> None:
+        try:
+            await self.produce(pipe)
+        finally:
+            if pipe.overflow:
+                self.on_close()  # the client is too far behind: stop its agents now
+            pipe.close()
 
+    async def _send(self, pipe: _Pipe, send: Any, settings: Settings) -> str:
+        """Write frames until the producer is done; returns how it ended."""
+        loop = asyncio.get_running_loop()
+        me = asyncio.current_task()
+        assert me is not None
+        stalled = False
 
-async def _event_frames(run: Run, *, agent_wire: bool, stream_output: bool) -> AsyncIterator[bytes]:
-    """One SSE frame per event of ``run`` (``async for`` on this loop), then a clean ending in any case."""
-    running: dict[str, str] = {}  # agent -> its turn's text so far, kept only when the client wants output
-    seq = 0
-    try:
-        async for event in run:
-            seq = event.seq
-            kind = event.type
-            if kind == "chunk":
-                if stream_output:
-                    text = running[event.agent] = running.get(event.agent, "") + event.content
-                    yield _frame(*to_wire(event, running_output=text))
-                else:
-                    yield _frame(*to_wire(event))
-                continue
-            if kind == "agent_start":
-                running.pop(event.agent, None)
-            if not (agent_wire and kind in _AGENT_WIRE_SKIPS):
-                yield _frame(*to_wire(event))
-        if run.end is None:  # the body failed outside any agent
+        def stall() -> None:
+            nonlocal stalled
+            stalled = True
+            me.cancel()
+
+        async def write(data: bytes, more: bool = True) -> None:
+            timer = loop.call_later(settings.write_timeout, stall)
             try:
-                await run
-                message = "the run ended without an end event"
-            except Exception as exc:
-                message = f"{type(exc).__name__}: {exc}"
-            raise RuntimeError(message)
-    except Exception as exc:  # report it on the stream, then end the stream cleanly
-        seq += 1
-        error = Error(
-            run_id=run.run_id,
-            seq=seq,
-            t=run.elapsed(),
-            agent=None,
-            error_type="ServerError",
-            message=str(exc),
-        )
-        yield _frame(*to_wire(error))
-        if not agent_wire:
-            end = End(
-                run_id=run.run_id,
-                seq=seq + 1,
-                t=run.elapsed(),
-                execution_time=run.elapsed(),
-                output="",
-                status="failed",
-            )
-            yield _frame(*to_wire(end))
-    finally:
-        run.cancel()  # also when this generator alone is closed or cancelled
-    if agent_wire:
-        yield _frame(*_done(run, seq + 1))
+                await send({"type": "http.response.body", "body": data, "more_body": more})
+            finally:
+                timer.cancel()
+
+        try:
+            await send({"type": "http.response.start", "status": 200, "headers": _HEADERS})
+            last = 0.0
+            while True:
+                if not pipe.frames:
+                    if pipe.closed:
+                        break
+                    pipe.ready.clear()
+                    timer = loop.call_later(settings.ping, pipe.ready.set)
+                    try:
+                        await pipe.ready.wait()
+                    finally:
+                        timer.cancel()
+                    if not pipe.frames and not pipe.closed:
+                        await write(b": ping\n\n")
+                    continue
+                wait = last + settings.coalesce - loop.time()
+                if wait > 0 and not pipe.closed:
+                    await asyncio.sleep(wait)  # gather the frames of the next few ms into this write
+                if pipe.overflow:
+                    return "overflow"
+                last = loop.time()
+                await write(pipe.take())
+            if pipe.overflow:
+                return "overflow"
+            await write(b"", more=False)
+            return "complete"
+        except asyncio.CancelledError:
+            if stalled:
+                return "stalled"
+            if pipe.overflow:
+                return "overflow"
+            raise
 
 
-def _done(run: Run, seq: int) -> tuple[str, dict[str, Any]]:
-    """The seed's ``{"status": "finished"}``, with the run's outcome for clients that want it."""
-    name, data = to_wire(Done(run_id=run.run_id, seq=seq, t=run.elapsed(), status="finished"))
-    end = run.end
-    data["run_status"] = end.status if end else "failed"
-    if end is not None:
-        data["execution_time"] = end.execution_time
-        data["output"] = end.output
-    return name, data
+async def _wait_disconnect(receive: Any) -> None:
+    while (await receive())["type"] != "http.disconnect":
+        pass
+
+
+def run_response(state: ServerState, run: Run, *, agent_wire: bool, stream_output: bool) -> FrameStream:
+    """The SSE response of ``run`` (already tracked by ``state``)."""
+    encoder = FrameEncoder(
+        agent_wire=agent_wire, stream_output=stream_output, redact=state.settings.redact_errors
+    )
+
+    async def produce(pipe: _Pipe) -> None:
+        put = pipe.put
+        encode = encoder.encode
+        try:
+            async for event in run:
+                data = encode(event)
+                if data and not put(data):
+                    return
+            if run.end is None:  # the body failed outside any agent
+                try:
+                    await run
+                    message = "the run ended without an end event"
+                except Exception as exc:
+                    message = f"{type(exc).__name__}: {exc}"
+                raise RuntimeError(message)
+        except Exception as exc:  # report it on the stream, then end the stream cleanly
+            put(encoder.server_error(run.run_id, run.elapsed(), str(exc)))
+            if not agent_wire:
+                end = {"run_id": run.run_id, "seq": encoder.seq + 1, "t": run.elapsed(), "type": "end"}
+                end.update(execution_time=run.elapsed(), output="", status="failed")
+                put(frame("end", end))
+        if agent_wire:
+            put(encoder.done(run.run_id, run.elapsed(), run.end))
+
+    def close() -> None:
+        run.cancel()
+        state.release(run)
+
+    return FrameStream(state, produce, close)
+
+
+def stream_response(state: ServerState, frames: Callable[[], AsyncIterator[bytes]]) -> FrameStream:
+    """The SSE response of an async generator of frame bytes (the OpenAI-compatible endpoint)."""
+
+    async def produce(pipe: _Pipe) -> None:
+        async for data in frames():  # the producer task is cancelled when the response ends
+            if not pipe.put(data):
+                return
+
+    return FrameStream(state, produce, lambda: None)
