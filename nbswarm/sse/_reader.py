@@ -1,0 +1,125 @@
+"""Bytes of an HTTP response -> SSE frames, with every size bounded (the client's transport).
+
+``FrameReader`` splits lines (``\\n``, ``\\r\\n`` or ``\\r``, split anywhere across
+reads) and gathers fields into frames as the SSE spec says (``event``, ``data``
+lines joined by ``\\n``, comments skipped, ``id``/``retry`` ignored), with two
+bounds: no line and no frame may pass ``max_bytes`` (a 100 MB line is refused
+at its first ``max_bytes``, not held). ``Inflater`` undoes ``Content-Encoding:
+gzip``/``deflate`` in pieces of at most ``PIECE`` bytes, so a small
+compressed body that expands without end (a "zip bomb") is read, bounded, like
+any other stream. This replaces httpx's ``iter_lines`` and httpx-sse's
+``EventSource`` on the client's path only because neither bounds a line and
+httpx inflates a whole read at once; it is also cheaper per frame, working on
+bytes and decoding only each frame's data.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Iterator
+
+from ..errors import StreamError
+
+__all__ = ["PIECE", "FrameReader", "Inflater"]
+
+PIECE = 1 << 16
+"""Most bytes one step of inflating produces."""
+
+
+class FrameReader:
+    """Incremental SSE framing over bytes: ``feed(data) -> [(event name or None, data text)]``."""
+
+    __slots__ = ("_data", "_event", "_pending_cr", "_size", "_tail", "max_bytes")
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self._tail = b""
+        self._pending_cr = False
+        self._event: bytes | None = None
+        self._data: list[bytes] = []
+        self._size = 0
+
+    def feed(self, chunk: bytes) -> list[tuple[str | None, str]]:
+        if self._pending_cr:
+            chunk = b"\r" + chunk
+            self._pending_cr = False
+        if b"\r" in chunk:
+            if chunk.endswith(b"\r"):  # maybe the first half of a \r\n split across reads
+                chunk = chunk[:-1]
+                self._pending_cr = True
+            chunk = chunk.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+        if self._tail:
+            chunk = self._tail + chunk
+        lines = chunk.split(b"\n")
+        tail = self._tail = lines.pop()
+        if len(tail) > self.max_bytes:
+            raise StreamError(f"an SSE line is longer than {self.max_bytes} bytes", reason="too_large")
+        frames: list[tuple[str | None, str]] = []
+        for line in lines:
+            if not line:
+                if self._data:
+                    data = self._data[0] if len(self._data) == 1 else b"\n".join(self._data)
+                    event = self._event
+                    try:
+                        frames.append((event.decode() if event else None, data.decode()))
+                    except UnicodeDecodeError as exc:
+                        raise StreamError(f"an SSE frame is not UTF-8: {exc}", reason="malformed") from None
+                    self._data = []
+                    self._size = 0
+                self._event = None
+                continue
+            if line[0] == 58:  # b":" a comment (keep-alive)
+                continue
+            name, colon, value = line.partition(b":")
+            if value[:1] == b" ":
+                value = value[1:]
+            if name == b"data":
+                self._data.append(value)
+                self._size += len(value) + 1
+                if self._size > self.max_bytes:
+                    raise StreamError(
+                        f"an SSE frame is larger than {self.max_bytes} bytes", reason="too_large"
+                    )
+            elif name == b"event":
+                self._event = value
+            elif not colon and len(line) > self.max_bytes:
+                raise StreamError(f"an SSE line is longer than {self.max_bytes} bytes", reason="too_large")
+        return frames
+
+
+class Inflater:
+    """``Content-Encoding`` undone in bounded pieces: ``pieces(raw)`` yields at most ``PIECE`` bytes each."""
+
+    def __init__(self, encoding: str) -> None:
+        names = [part.strip().lower() for part in encoding.split(",") if part.strip()]
+        names = [name for name in names if name != "identity"]
+        if len(names) > 1 or (names and names[0] not in ("gzip", "x-gzip", "deflate")):
+            raise StreamError(
+                f"the response's Content-Encoding {encoding!r} is not supported", reason="encoding"
+            )
+        self.name = names[0] if names else None
+        wbits = 16 + zlib.MAX_WBITS if self.name in ("gzip", "x-gzip") else zlib.MAX_WBITS
+        self._zlib = zlib.decompressobj(wbits) if self.name else None
+        self._first = True
+
+    def pieces(self, raw: bytes) -> Iterator[bytes]:
+        """The decoded bytes of ``raw``, lazily, ``PIECE`` at a time (feed each on before the next)."""
+        if self._zlib is None:
+            yield raw
+            return
+        try:
+            try:
+                piece = self._zlib.decompress(raw, PIECE)
+            except zlib.error:
+                if not (self._first and self.name == "deflate"):
+                    raise
+                self._zlib = zlib.decompressobj(-zlib.MAX_WBITS)  # servers send raw deflate as often as zlib
+                piece = self._zlib.decompress(raw, PIECE)
+            self._first = False
+            yield piece
+            while self._zlib.unconsumed_tail:
+                yield self._zlib.decompress(self._zlib.unconsumed_tail, PIECE)
+        except zlib.error as exc:
+            raise StreamError(
+                f"the response body is not valid {self.name}: {exc}", reason="encoding"
+            ) from None
