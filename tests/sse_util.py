@@ -36,15 +36,26 @@ def wait_until(predicate: Callable[[], bool], timeout: float = 10.0, interval: f
 
 
 class LiveServer:
-    """An ASGI app served by uvicorn on 127.0.0.1 in a background thread: ``with LiveServer(app) as s:``."""
+    """An ASGI app served by uvicorn on 127.0.0.1 in a background thread: ``with LiveServer(app) as s:``.
 
-    def __init__(self, app: Any) -> None:
+    An nbswarm app is served with ``nbswarm serve``'s own uvicorn settings (header timeout, connection
+    cap); ``options`` go to them (``max_connections``, ``header_timeout``).
+    """
+
+    def __init__(self, app: Any, **options: Any) -> None:
         self.app = app
         self.sock = socket.socket()
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.sock.bind(("127.0.0.1", 0))
         self.port: int = self.sock.getsockname()[1]
-        config = uvicorn.Config(app, log_level="warning", timeout_graceful_shutdown=2, lifespan="off")
+        if hasattr(getattr(app, "state", None), "nbswarm"):
+            from nbswarm.sse.server import uvicorn_config
+
+            config = uvicorn_config(
+                app, log_level="warning", timeout_graceful_shutdown=2, lifespan="off", **options
+            )
+        else:
+            config = uvicorn.Config(app, log_level="warning", timeout_graceful_shutdown=2, lifespan="off")
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True)
 

@@ -14,7 +14,9 @@
   setting for: a connection must finish its request headers within
   ``header_timeout`` seconds (slowloris), and connections past
   ``max_connections`` get a 503 with ``Retry-After`` at once, before they can
-  hold a file descriptor. Keep-alive idling (``timeout_keep_alive``), header
+  hold a file descriptor; and each connection's kernel send buffer is capped
+  at ``SEND_BUFFER`` (Linux grows it to 4 MB for a client that does not read,
+  kernel memory no bound of ours would see). Keep-alive idling (``timeout_keep_alive``), header
   size (``h11_max_incomplete_event_size``) and the task limit
   (``limit_concurrency``) are uvicorn's own settings, set by ``serve``.
 """
@@ -22,9 +24,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ipaddress
 import json
 import logging
+import socket
 from collections.abc import Iterable
 from typing import Any
 
@@ -32,11 +36,15 @@ from starlette.requests import ClientDisconnect, Request
 
 from ._payload import PayloadError
 
-__all__ = ["LOOPBACK_NAMES", "Disconnected", "Guard", "is_loopback", "protocol", "read_json"]
+__all__ = ["ABORT", "LOOPBACK_NAMES", "Disconnected", "Guard", "is_loopback", "protocol", "read_json"]
 
 logger = logging.getLogger("nbswarm.serve")
 
 LOOPBACK_NAMES = ("127.0.0.1", "localhost", "::1")
+ABORT = "nbswarm.abort"
+"""The ASGI scope extension (uvicorn served by ``serve``) that resets the connection at once."""
+SEND_BUFFER = 256 * 1024
+"""Bytes of a connection's kernel send buffer (``SO_SNDBUF``; the kernel doubles it)."""
 
 
 def is_loopback(host: str) -> bool:
@@ -165,10 +173,16 @@ def protocol(header_timeout: float, max_connections: int) -> type:
                 transport.write(_BUSY_RESPONSE)
                 transport.close()
                 return
+            sock = transport.get_extra_info("socket")
+            if sock is not None:
+                with contextlib.suppress(OSError):
+                    sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SEND_BUFFER)
             self._arm()
 
         def data_received(self, data: bytes) -> None:
             super().data_received(data)
+            if self.scope is not None:  # lets a stream drop a client that does not read (close() would wait)
+                self.scope.setdefault("extensions", {})[ABORT] = self.transport.abort
             if self.conn.their_state is h11.IDLE:
                 self._arm()  # a request's headers have begun: they must be done in time
             else:

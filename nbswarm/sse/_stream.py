@@ -9,11 +9,12 @@ still sends a frame at once). This is where the server's cost per token goes
 means here:
 
 * the buffer holds at most ``client_buffer`` bytes of frames not yet handed to
-  the socket: a client that falls that far behind (one that never reads, or
-  reads slower than its agents write) is disconnected and its run cancelled,
-  instead of growing the server's memory;
-* one write that the socket does not take within ``write_timeout`` seconds
-  (a client that stopped reading after its run finished) ends the same way;
+  the socket; when it is full the producer waits (the run goes on, its events
+  are the Run's own and bounded by the request's work budget), so a slow client
+  costs no more than that buffer;
+* a client more than ``max_lag`` seconds behind its run (one that never reads,
+  or reads slower than its agents write), or one write that the socket does not
+  take within ``write_timeout`` seconds, is disconnected and its run cancelled;
 * a client that disconnects cancels its run at once: a task waits on the ASGI
   ``http.disconnect`` message, so nothing waits for the next write to fail.
 
@@ -35,6 +36,7 @@ from ..events import Event
 from ..models.sim import SimProfile
 from ..run import Run
 from ._frames import FrameEncoder, frame
+from ._http import ABORT
 from ._payload import Limits, ProviderFor
 
 __all__ = ["PING_SECONDS", "ServerState", "Settings", "run_response", "stream_response"]
@@ -61,8 +63,10 @@ class Settings:
     body_timeout: float = 30.0
     """Seconds to receive a whole request body: 408."""
     client_buffer: int = 1 << 20
-    """Bytes of frames a streaming client may be behind before it is disconnected (``--client-buffer``)."""
-    write_timeout: float = 60.0
+    """Bytes of frames buffered for one streaming client; when full, its frames wait (``--client-buffer``)."""
+    max_lag: float = 30.0
+    """Seconds a streaming client may fall behind its run before it is disconnected (``--max-lag``)."""
+    write_timeout: float = 30.0
     """Seconds one write may wait on a client that does not read before it is disconnected."""
     retain_bytes: int = 64 << 20
     """Estimated memory of finished runs kept for inspection (``state.recent``); oldest go first."""
@@ -84,7 +88,7 @@ class Settings:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise InvalidArgument(f"{name} must be a positive integer, got {value!r}")
-        for name in ("body_timeout", "write_timeout", "ping"):
+        for name in ("body_timeout", "write_timeout", "max_lag", "ping"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
                 raise InvalidArgument(f"{name} must be a positive number of seconds, got {value!r}")
@@ -186,38 +190,56 @@ class _Untrack:
 
 
 class _Pipe:
-    """Frame bytes between a producer and the sender, bounded by ``limit`` bytes not yet sent."""
+    """Frame bytes between a producer and the sender, at most ``limit`` bytes of them."""
 
-    __slots__ = ("closed", "frames", "limit", "on_overflow", "overflow", "ready", "size")
+    __slots__ = ("closed", "frames", "limit", "on_overflow", "overflow", "ready", "room", "size")
 
     def __init__(self, limit: int) -> None:
         self.frames: list[bytes] = []
         self.size = 0
         self.limit = limit
         self.ready = asyncio.Event()
+        """Set when there are frames to send (or the producer is done)."""
+        self.room = asyncio.Event()
+        """Set when the sender has taken the frames."""
         self.closed = False
         """The producer is done (or gone): nothing more will come."""
         self.overflow = False
+        """The client fell too far behind: it is to be disconnected."""
         self.on_overflow: Callable[[], Any] = lambda: None
 
-    def put(self, data: bytes) -> bool:
-        """Append ``data``; False (and nothing kept) once the client is ``limit`` bytes behind."""
-        self.size += len(data)
-        if self.size > self.limit:
-            self.overflow = self.closed = True
-            self.frames.clear()
-            self.ready.set()
-            self.on_overflow()  # the sender may be blocked on the slow socket: stop it now
-            return False
+    @property
+    def full(self) -> bool:
+        return self.size >= self.limit
+
+    def put(self, data: bytes) -> None:
         self.frames.append(data)
+        self.size += len(data)
         self.ready.set()
-        return True
+
+    async def wait_room(self, seconds: float) -> bool:
+        """Wait until the sender has taken the frames; False (the client is dropped) after ``seconds``."""
+        if seconds > 0:
+            self.room.clear()
+            timer = asyncio.get_running_loop().call_later(seconds, self.room.set)
+            try:
+                await self.room.wait()
+            finally:
+                timer.cancel()
+            if not self.full:
+                return True
+        self.overflow = self.closed = True
+        self.frames.clear()
+        self.ready.set()
+        self.on_overflow()  # the sender may be blocked on the slow socket: stop it now
+        return False
 
     def take(self) -> bytes:
         frames = self.frames
         data = frames[0] if len(frames) == 1 else b"".join(frames)
         self.frames = []
         self.size = 0
+        self.room.set()
         return data
 
     def close(self) -> None:
@@ -262,8 +284,12 @@ class FrameStream:
                 logger.warning(
                     "client %s fell behind (%s): disconnected, its run cancelled",
                     f"{client[0]}:{client[1]}" if client else "?",
-                    f"over {settings.client_buffer} bytes unsent" if pipe.overflow else "a write stalled",
+                    f"over {settings.max_lag:g} s behind" if pipe.overflow else "a write stalled",
                 )
+                abort = scope.get("extensions", {}).get(ABORT)
+                if abort is not None:
+                    abort()  # a plain close would wait for the client to read what is buffered
+                    await asyncio.sleep(0)  # uvicorn sees the connection lost before the app returns
         finally:
             self.on_close()
             for task in (producer, sender, watcher):
@@ -342,14 +368,18 @@ def run_response(state: ServerState, run: Run, *, agent_wire: bool, stream_outpu
         agent_wire=agent_wire, stream_output=stream_output, redact=state.settings.redact_errors
     )
 
+    max_lag = state.settings.max_lag
+
     async def produce(pipe: _Pipe) -> None:
         put = pipe.put
         encode = encoder.encode
         try:
             async for event in run:
                 data = encode(event)
-                if data and not put(data):
-                    return
+                if data:
+                    if pipe.full and not await pipe.wait_room(max_lag - (run.elapsed() - event.t)):
+                        return  # too far behind: dropped
+                    put(data)
             if run.end is None:  # the body failed outside any agent
                 try:
                     await run
@@ -376,9 +406,12 @@ def run_response(state: ServerState, run: Run, *, agent_wire: bool, stream_outpu
 def stream_response(state: ServerState, frames: Callable[[], AsyncIterator[bytes]]) -> FrameStream:
     """The SSE response of an async generator of frame bytes (the OpenAI-compatible endpoint)."""
 
+    max_lag = state.settings.max_lag
+
     async def produce(pipe: _Pipe) -> None:
         async for data in frames():  # the producer task is cancelled when the response ends
-            if not pipe.put(data):
+            if pipe.full and not await pipe.wait_room(max_lag):
                 return
+            pipe.put(data)
 
     return FrameStream(state, produce, lambda: None)

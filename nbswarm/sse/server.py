@@ -181,14 +181,20 @@ def _default_connections() -> int:
     return max(8, min(1000, soft - 64))
 
 
-def uvicorn_config(app: Starlette, *, max_connections: int | None = None, **options: Any) -> Any:
+def uvicorn_config(
+    app: Starlette,
+    *,
+    max_connections: int | None = None,
+    header_timeout: float = HEADER_TIMEOUT,
+    **options: Any,
+) -> Any:
     """uvicorn's Config for ``app`` with nbswarm's HTTP-layer limits (see ``_http``)."""
     import uvicorn
 
     connections = max_connections or _default_connections()
     return uvicorn.Config(
         app,
-        http=protocol(HEADER_TIMEOUT, connections),
+        http=protocol(header_timeout, connections),
         timeout_keep_alive=KEEP_ALIVE_TIMEOUT,
         h11_max_incomplete_event_size=MAX_HEADER_BYTES,
         limit_concurrency=connections + 1,  # uvicorn counts the asking connection; ours refuses past the cap
