@@ -190,3 +190,32 @@ def sse_response(body: bytes, *, chunked: bool = False, content_type: bytes = b"
     if chunked:
         return head + b"transfer-encoding: chunked\r\n\r\n" + b"%x\r\n" % len(body) + body + b"\r\n"
     return head + b"connection: close\r\n\r\n" + body
+
+
+class DripServer(RawServer):
+    """A loopback server that sends ``response``, then ``drip`` every ``interval`` seconds until stopped.
+
+    For a stream that never ends but is never silent: keep-alive comments, a byte at a time.
+    """
+
+    def __init__(self, response: bytes, drip: bytes, interval: float) -> None:
+        super().__init__(response)
+        self.drip = drip
+        self.interval = interval
+
+    def _serve(self) -> None:
+        self.sock.settimeout(0.05)
+        while not self._stop.is_set():
+            try:
+                conn, _ = self.sock.accept()
+            except (TimeoutError, OSError):
+                continue
+            with conn:
+                conn.settimeout(2)
+                try:
+                    _read_request(conn)
+                    conn.sendall(self.response)
+                    while not self._stop.wait(self.interval):
+                        conn.sendall(self.drip)
+                except OSError:
+                    pass
