@@ -29,7 +29,7 @@ PIECE = 1 << 16
 class FrameReader:
     """Incremental SSE framing over bytes: ``feed(data) -> [(event name or None, data text)]``."""
 
-    __slots__ = ("_data", "_event", "_pending_cr", "_size", "_tail", "max_bytes")
+    __slots__ = ("_data", "_event", "_names", "_pending_cr", "_size", "_tail", "max_bytes")
 
     def __init__(self, max_bytes: int) -> None:
         self.max_bytes = max_bytes
@@ -38,6 +38,7 @@ class FrameReader:
         self._event: bytes | None = None
         self._data: list[bytes] = []
         self._size = 0
+        self._names: dict[bytes, str] = {}
 
     def feed(self, chunk: bytes) -> list[tuple[str | None, str]]:
         if self._pending_cr:
@@ -55,35 +56,49 @@ class FrameReader:
         if len(tail) > self.max_bytes:
             raise StreamError(f"an SSE line is longer than {self.max_bytes} bytes", reason="too_large")
         frames: list[tuple[str | None, str]] = []
+        names = self._names
         for line in lines:
             if not line:
                 if self._data:
                     data = self._data[0] if len(self._data) == 1 else b"\n".join(self._data)
                     event = self._event
                     try:
-                        frames.append((event.decode() if event else None, data.decode()))
+                        name = (
+                            None
+                            if event is None
+                            else names.get(event) or names.setdefault(event, event.decode())
+                        )
+                        frames.append((name, data.decode()))
                     except UnicodeDecodeError as exc:
                         raise StreamError(f"an SSE frame is not UTF-8: {exc}", reason="malformed") from None
                     self._data = []
                     self._size = 0
                 self._event = None
                 continue
-            if line[0] == 58:  # b":" a comment (keep-alive)
+            if line.startswith(b"data: "):  # the common spellings first, without partition
+                value = line[6:]
+            elif line.startswith(b"event: "):
+                self._event = line[7:] or None
                 continue
-            name, colon, value = line.partition(b":")
-            if value[:1] == b" ":
-                value = value[1:]
-            if name == b"data":
-                self._data.append(value)
-                self._size += len(value) + 1
-                if self._size > self.max_bytes:
-                    raise StreamError(
-                        f"an SSE frame is larger than {self.max_bytes} bytes", reason="too_large"
-                    )
-            elif name == b"event":
-                self._event = value
-            elif not colon and len(line) > self.max_bytes:
-                raise StreamError(f"an SSE line is longer than {self.max_bytes} bytes", reason="too_large")
+            elif line[0] == 58:  # b":" a comment (keep-alive)
+                continue
+            else:
+                field, colon, value = line.partition(b":")
+                if value[:1] == b" ":
+                    value = value[1:]
+                if field == b"event":
+                    self._event = value or None
+                    continue
+                if field != b"data":
+                    if not colon and len(line) > self.max_bytes:
+                        raise StreamError(
+                            f"an SSE line is longer than {self.max_bytes} bytes", reason="too_large"
+                        )
+                    continue  # id, retry, unknown fields
+            self._data.append(value)
+            self._size += len(value) + 1
+            if self._size > self.max_bytes:
+                raise StreamError(f"an SSE frame is larger than {self.max_bytes} bytes", reason="too_large")
         return frames
 
 

@@ -113,8 +113,8 @@ class _Limits:
             pool=timeout.pool,
         )
 
-    def check(self, url: str, frames: int) -> None:
-        now = time.monotonic()
+    def check(self, url: str, frames: int, now: float | None = None) -> None:
+        now = time.monotonic() if now is None else now
         if self.total is not None and now - self.started > self.total:
             raise StreamError(
                 f"the SSE stream from {url} took longer than total_timeout={self.total:g} s", reason="timeout"
@@ -178,17 +178,18 @@ class _Session:
     def events(self, raw: bytes) -> list[Event]:
         """The events in ``raw``; after ``end``/``done`` later frames (even garbage) are ignored."""
         decoder = self.decoder
+        decode = decoder.decode
         out: list[Event] = []
         for piece in self.inflater.pieces(raw):
             for name, data in self.reader.feed(piece):
                 if decoder.complete:  # nothing after the end is read, not even to find it broken
                     return out
-                events = decoder.decode(name, data)
-                if events:
-                    out += events
-                    self.limits.last_event = time.monotonic()
+                out += decode(name, data)
+        now = time.monotonic()
+        if out:
+            self.limits.last_event = now
         if not decoder.complete:
-            self.limits.check(self.url, decoder.frames)
+            self.limits.check(self.url, decoder.frames, now)
         return out
 
     def finish(self) -> list[Event]:
