@@ -17,13 +17,14 @@ import requests
 from sse_util import LiveServer, wait_until
 from test_sse_server import agent_payload, seed_agent_snippet, sse_frames, swarm_payload
 
-from nbswarm.models import Completion, Reasoning, Text
+from nbswarm.models import Completion
 from nbswarm.models.sim import SimProfile
 from nbswarm.sse import remote_run
-from nbswarm.sse._frames import OUTPUT_LIMIT
 from nbswarm.sse.server import create_app
 
 FAST = SimProfile(length=8, delay_scale=0)
+OUTPUT_LIMIT = 16_384
+"""The documented bound on a chunk's running ``output`` (README; ``_frames.OUTPUT_LIMIT``)."""
 SLOW = SimProfile(ttft=0.0, tokens_per_second=40, length=4000, delay_scale=1.0)  # ~100 s if left running
 
 
@@ -320,6 +321,8 @@ class Thinker:
     """A reasoning model: thinking first, then the answer (the provider contract's typed deltas)."""
 
     async def stream(self, request):
+        from nbswarm.models import Reasoning, Text  # the provider contract's typed deltas
+
         for piece in ("Let me think.", " Hmm."):
             yield Reasoning(piece)
         for piece in ("The answer", " is 42."):

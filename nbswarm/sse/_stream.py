@@ -266,10 +266,12 @@ class FrameStream:
         settings = self.state.settings
         pipe = _Pipe(settings.client_buffer)
         loop = asyncio.get_running_loop()
+        clock = _WriteClock()
         producer = loop.create_task(self._produce(pipe))
-        sender = loop.create_task(self._send(pipe, send, settings))
+        sender = loop.create_task(self._send(pipe, send, settings, clock))
         pipe.on_overflow = sender.cancel
         watcher = loop.create_task(_wait_disconnect(receive))
+        ticker = loop.create_task(self._tick(pipe, sender, settings, clock))
         try:
             await asyncio.wait((sender, watcher), return_when=asyncio.FIRST_COMPLETED)
             outcome = None
@@ -292,7 +294,7 @@ class FrameStream:
                     await asyncio.sleep(0)  # uvicorn sees the connection lost before the app returns
         finally:
             self.on_close()
-            for task in (producer, sender, watcher):
+            for task in (producer, sender, watcher, ticker):
                 task.cancel()
 
     async def _produce(self, pipe: _Pipe) -> None:
@@ -303,58 +305,76 @@ class FrameStream:
                 self.on_close()  # the client is too far behind: stop its agents now
             pipe.close()
 
-    async def _send(self, pipe: _Pipe, send: Any, settings: Settings) -> str:
-        """Write frames until the producer is done; returns how it ended."""
-        loop = asyncio.get_running_loop()
-        me = asyncio.current_task()
-        assert me is not None
-        stalled = False
+    async def _send(self, pipe: _Pipe, send: Any, settings: Settings, clock: _WriteClock) -> str:
+        """Write frames until the producer is done; returns how it ended.
 
-        def stall() -> None:
-            nonlocal stalled
-            stalled = True
-            me.cancel()
+        Once frames are waiting, the sender sleeps ``coalesce`` seconds before it takes them: under
+        load a loop turn is longer than that window and every agent adds about one token per turn,
+        so a rule on the time since the last write alone would still write every turn.
+        """
+        loop = asyncio.get_running_loop()
 
         async def write(data: bytes, more: bool = True) -> None:
-            timer = loop.call_later(settings.write_timeout, stall)
-            try:
-                await send({"type": "http.response.body", "body": data, "more_body": more})
-            finally:
-                timer.cancel()
+            clock.since = loop.time()
+            await send({"type": "http.response.body", "body": data, "more_body": more})
+            clock.last = loop.time()
+            clock.since = None
 
         try:
             await send({"type": "http.response.start", "status": 200, "headers": _HEADERS})
-            last = 0.0
+            clock.last = loop.time()
+            coalesce = settings.coalesce
             while True:
                 if not pipe.frames:
                     if pipe.closed:
                         break
                     pipe.ready.clear()
-                    timer = loop.call_later(settings.ping, pipe.ready.set)
-                    try:
-                        await pipe.ready.wait()
-                    finally:
-                        timer.cancel()
+                    await pipe.ready.wait()  # a frame, the end, or the ticker: a ping is due
                     if not pipe.frames and not pipe.closed:
                         await write(b": ping\n\n")
                     continue
-                wait = last + settings.coalesce - loop.time()
-                if wait > 0 and not pipe.closed:
-                    await asyncio.sleep(wait)  # gather the frames of the next few ms into this write
+                if coalesce and not pipe.closed:
+                    await asyncio.sleep(coalesce)  # gather the next few ms of frames into this write
                 if pipe.overflow:
                     return "overflow"
-                last = loop.time()
                 await write(pipe.take())
             if pipe.overflow:
                 return "overflow"
             await write(b"", more=False)
             return "complete"
         except asyncio.CancelledError:
-            if stalled:
+            if clock.stalled:
                 return "stalled"
             if pipe.overflow:
                 return "overflow"
             raise
+
+    @staticmethod
+    async def _tick(pipe: _Pipe, sender: asyncio.Task[str], settings: Settings, clock: _WriteClock) -> None:
+        """One timer per stream, not per write: wakes the sender for pings, stops it on a stalled write."""
+        loop = asyncio.get_running_loop()
+        period = max(0.02, min(settings.ping, settings.write_timeout) / 4)
+        while not sender.done():
+            await asyncio.sleep(period)
+            now = loop.time()
+            if clock.since is not None:
+                if now - clock.since > settings.write_timeout:
+                    clock.stalled = True
+                    sender.cancel()
+                    return
+            elif now - clock.last >= settings.ping and not pipe.frames:
+                pipe.ready.set()
+
+
+class _WriteClock:
+    """When the sender last wrote, and since when it is blocked in a write (None: it is not)."""
+
+    __slots__ = ("last", "since", "stalled")
+
+    def __init__(self) -> None:
+        self.last = 0.0
+        self.since: float | None = None
+        self.stalled = False
 
 
 async def _wait_disconnect(receive: Any) -> None:
