@@ -350,3 +350,53 @@ def test_reasoning_chunks_are_marked_and_never_part_of_the_text():
         ("reasoning", " Hmm."),
     ]
     assert run.turns[0].output == "The answer is 42."
+
+
+def test_serving_beyond_loopback_without_a_key_warns():
+    from nbswarm.sse.server import exposure_warning
+
+    assert "no API key" in exposure_warning("0.0.0.0", None)
+    assert "no API key" in exposure_warning("192.168.1.20", "")
+    assert exposure_warning("0.0.0.0", "secret") is None
+    assert exposure_warning("127.0.0.1", None) is None and exposure_warning("::1", None) is None
+
+
+def test_a_body_sent_too_slowly_is_408():
+    with LiveServer(create_app(api_key="", sim_profile=FAST, body_timeout=0.5)) as live:
+        sock = raw_request(live.port, post_head("/v1/agent/completions", 5000), b'{"task": ')
+        answer = read_all(sock)
+        sock.close()
+    assert answer.startswith(b"HTTP/1.1 408")
+
+
+class Leaky:
+    """A provider whose error message holds what must never reach a remote client."""
+
+    async def stream(self, request):
+        yield "partial"
+        raise RuntimeError("auth failed for key sk-live-1234 at http://10.0.0.7:4000")
+
+
+def test_non_streaming_errors_are_redacted_too():
+    with LiveServer(create_app(api_key="", provider_for=lambda name: Leaky())) as live:
+        body = requests.post(
+            f"{live.url}/v1/agent/completions", json=agent_payload(streaming_on=False)
+        ).json()
+    assert body["status"] == "failed" and body["errors"][0]["error_type"] == "RuntimeError"
+    assert "sk-live" not in json.dumps(body) and "10.0.0.7" not in json.dumps(body)
+
+
+def test_the_openai_stream_sends_reasoning_apart_from_content():
+    import asyncio
+
+    from nbswarm.models import ModelRequest
+    from nbswarm.sse._openai import _chunks
+
+    async def frames():
+        request = ModelRequest(model="m", messages=[{"role": "user", "content": "hi"}])
+        return [frame async for frame in _chunks(Thinker(), request, "id", 0, False, True)]
+
+    datas = [json.loads(f[6:]) for f in asyncio.run(frames()) if f.startswith(b"data: {")]
+    deltas = [d["choices"][0]["delta"] for d in datas if d["choices"]]
+    assert "".join(d.get("content") or "" for d in deltas) == "The answer is 42."
+    assert "".join(d.get("reasoning_content") or "" for d in deltas) == "Let me think. Hmm."

@@ -56,29 +56,30 @@ class FrameReader:
         if len(tail) > self.max_bytes:
             raise StreamError(f"an SSE line is longer than {self.max_bytes} bytes", reason="too_large")
         frames: list[tuple[str | None, str]] = []
+        append = frames.append
         names = self._names
+        limit = self.max_bytes
+        data, event, size = self._data, self._event, self._size  # locals: this loop runs per line
         for line in lines:
             if not line:
-                if self._data:
-                    data = self._data[0] if len(self._data) == 1 else b"\n".join(self._data)
-                    event = self._event
+                if data:
                     try:
                         name = (
                             None
                             if event is None
                             else names.get(event) or names.setdefault(event, event.decode())
                         )
-                        frames.append((name, data.decode()))
+                        append((name, (data[0] if len(data) == 1 else b"\n".join(data)).decode()))
                     except UnicodeDecodeError as exc:
                         raise StreamError(f"an SSE frame is not UTF-8: {exc}", reason="malformed") from None
-                    self._data = []
-                    self._size = 0
-                self._event = None
+                    data = []
+                    size = 0
+                event = None
                 continue
             if line.startswith(b"data: "):  # the common spellings first, without partition
                 value = line[6:]
             elif line.startswith(b"event: "):
-                self._event = line[7:] or None
+                event = line[7:] or None
                 continue
             elif line[0] == 58:  # b":" a comment (keep-alive)
                 continue
@@ -87,18 +88,17 @@ class FrameReader:
                 if value[:1] == b" ":
                     value = value[1:]
                 if field == b"event":
-                    self._event = value or None
+                    event = value or None
                     continue
                 if field != b"data":
-                    if not colon and len(line) > self.max_bytes:
-                        raise StreamError(
-                            f"an SSE line is longer than {self.max_bytes} bytes", reason="too_large"
-                        )
+                    if not colon and len(line) > limit:
+                        raise StreamError(f"an SSE line is longer than {limit} bytes", reason="too_large")
                     continue  # id, retry, unknown fields
-            self._data.append(value)
-            self._size += len(value) + 1
-            if self._size > self.max_bytes:
-                raise StreamError(f"an SSE frame is larger than {self.max_bytes} bytes", reason="too_large")
+            data.append(value)
+            size += len(value) + 1
+            if size > limit:
+                raise StreamError(f"an SSE frame is larger than {limit} bytes", reason="too_large")
+        self._data, self._event, self._size = data, event, size
         return frames
 
 

@@ -182,7 +182,7 @@ class _Session:
         out: list[Event] = []
         for piece in self.inflater.pieces(raw):
             for name, data in self.reader.feed(piece):
-                if decoder.complete:  # nothing after the end is read, not even to find it broken
+                if decoder.ended or decoder.done:  # nothing after the end is read, not even to check it
                     return out
                 out += decode(name, data)
         now = time.monotonic()

@@ -168,6 +168,16 @@ def create_app(
     return app
 
 
+def exposure_warning(host: str, api_key: str | None) -> str | None:
+    """The warning for serving beyond this machine with no key (None when loopback or keyed)."""
+    if api_key or is_loopback(host):
+        return None
+    return (
+        f"listening on {host or 'every interface'}, beyond this machine, with no API key: anyone who can "
+        "reach it can run agents (and spend your provider budget with --real-models); set --api-key"
+    )
+
+
 def _default_connections() -> int:
     """Most connections at once: 1000, or fewer when the process may open fewer files."""
     try:
@@ -233,13 +243,9 @@ def serve(
     models = "simulated (sim), no provider key needed" if state.simulated else "real, via litellm"
     auth = "x-api-key required" if state.api_key else "no auth (set --api-key or NBSWARM_API_KEY)"
     print(f"nbswarm serve: models {models}; {auth}", file=sys.stderr, flush=True)
-    if not state.api_key and not is_loopback(host):
-        print(
-            f"nbswarm serve: WARNING: listening on {host}, beyond this machine, with no API key: "
-            "anyone who can reach it can run agents (and spend your provider budget with --real-models)",
-            file=sys.stderr,
-            flush=True,
-        )
+    exposure = exposure_warning(host, state.api_key)
+    if exposure:
+        print(f"nbswarm serve: WARNING: {exposure}", file=sys.stderr, flush=True)
     config = uvicorn_config(
         app,
         max_connections=max_connections,
@@ -328,13 +334,9 @@ def serve_in_thread(
     """
     if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 65535:
         raise InvalidArgument(f"port must be an integer from 0 to 65535, got {port!r}")
-    key = os.environ.get(API_KEY_ENV) if api_key is None else api_key
-    if not key and not is_loopback(host):
-        warnings.warn(
-            f"serving on {host} with no API key: anyone who can reach it can run agents",
-            UserWarning,
-            stacklevel=2,
-        )
+    exposure = exposure_warning(host, os.environ.get(API_KEY_ENV) if api_key is None else api_key)
+    if exposure:
+        warnings.warn(exposure, UserWarning, stacklevel=2)
     app = create_app(api_key, max_agents, max_tokens, **options)
     return BackgroundServer(app, host, port, max_connections).start()
 
