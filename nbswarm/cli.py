@@ -41,7 +41,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--client-buffer",
         type=int,
         default=None,
-        help="bytes a streaming client may fall behind before it is dropped (1 MiB)",
+        help="bytes of frames buffered per streaming client; when full its frames wait (1 MiB)",
+    )
+    serve.add_argument(
+        "--max-lag",
+        type=float,
+        default=None,
+        help="seconds a client may lag its run before it is dropped (30)",
     )
     serve.add_argument("--retain-mb", type=int, default=None, help="memory for finished runs kept (64)")
     serve.add_argument(
@@ -71,6 +77,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = {
             "max_runs": args.max_runs,
             "client_buffer": args.client_buffer,
+            "max_lag": args.max_lag,
             "retain_bytes": None if args.retain_mb is None else args.retain_mb << 20,
             "allowed_hosts": args.allowed_host,
             "cors_origins": args.cors_origin,

@@ -400,3 +400,14 @@ def test_the_openai_stream_sends_reasoning_apart_from_content():
     deltas = [d["choices"][0]["delta"] for d in datas if d["choices"]]
     assert "".join(d.get("content") or "" for d in deltas) == "The answer is 42."
     assert "".join(d.get("reasoning_content") or "" for d in deltas) == "Let me think. Hmm."
+
+
+def test_the_limits_are_flags_of_nbswarm_serve():
+    from sse_util import ServeProcess
+
+    env = {"NBSWARM_SIM_DELAY_SCALE": "0", "NBSWARM_API_KEY": ""}
+    with ServeProcess("--max-turns", "2", "--max-runs", "3", "--max-lag", "5", env=env) as served:
+        body = requests.post(f"{served.url}/v1/swarm/completions", json=swarm_payload(stream=False)).json()
+        health = requests.get(f"{served.url}/health").json()
+    assert body["limit"] == "max_turns" and body["value"] == 3
+    assert health["max_runs"] == 3

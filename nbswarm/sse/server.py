@@ -178,6 +178,13 @@ def exposure_warning(host: str, api_key: str | None) -> str | None:
     )
 
 
+def _default_hosts(host: str, settings: dict[str, Any]) -> None:
+    """Unless told otherwise, answer to the loopback names and the bound address (any, on a wildcard)."""
+    if settings.get("allowed_hosts") is None and not os.environ.get(ALLOWED_HOSTS_ENV):
+        wildcard = host in ("0.0.0.0", "::", "")
+        settings["allowed_hosts"] = ("*",) if wildcard else (*Settings().allowed_hosts, host)
+
+
 def _default_connections() -> int:
     """Most connections at once: 1000, or fewer when the process may open fewer files."""
     try:
@@ -232,9 +239,7 @@ def serve(
             raise InvalidArgument(f"port must be an integer from 0 to 65535, got {port!r}")
         if max_connections is not None and (not isinstance(max_connections, int) or max_connections < 1):
             raise InvalidArgument(f"max_connections must be a positive integer, got {max_connections!r}")
-        if settings.get("allowed_hosts") is None and not os.environ.get(ALLOWED_HOSTS_ENV):
-            wildcard = host in ("0.0.0.0", "::", "")
-            settings["allowed_hosts"] = None if wildcard else tuple({*Settings().allowed_hosts, host})
+        _default_hosts(host, settings)
         app = create_app(api_key, max_agents, max_tokens, simulate=simulate, limits=limits, **settings)
     except InvalidArgument as exc:
         print(f"nbswarm serve: {exc}", file=sys.stderr)
@@ -337,6 +342,7 @@ def serve_in_thread(
     exposure = exposure_warning(host, os.environ.get(API_KEY_ENV) if api_key is None else api_key)
     if exposure:
         warnings.warn(exposure, UserWarning, stacklevel=2)
+    _default_hosts(host, options)
     app = create_app(api_key, max_agents, max_tokens, **options)
     return BackgroundServer(app, host, port, max_connections).start()
 
