@@ -25,7 +25,8 @@ from ._frames import safe_message
 from ._http import Disconnected, read_json
 from ._openai import chat_completion_response, chat_request
 from ._payload import SWARM_TYPES, PayloadError, agent_request, swarm_request
-from ._stream import ServerState, run_response
+from ._state import ServerState
+from ._stream import run_response
 
 __all__ = ["agent", "available", "chat", "endpoint", "health", "swarm"]
 

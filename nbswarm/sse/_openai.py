@@ -26,7 +26,8 @@ from starlette.responses import JSONResponse, Response
 from ..models import Completion, ModelRequest, Provider, Reasoning, Text
 from ._frames import safe_message
 from ._payload import Limits, PayloadError, as_object, check_name, check_text, get_field
-from ._stream import ServerState, stream_response
+from ._state import ServerState
+from ._stream import stream_response
 
 __all__ = ["chat_completion_response", "chat_request"]
 

@@ -49,7 +49,7 @@ from ..models.sim import SimProfile, SimProvider
 from ._handlers import agent, available, chat, endpoint, health, swarm
 from ._http import Guard, is_loopback, protocol
 from ._payload import Limits, ProviderFor
-from ._stream import ServerState, Settings
+from ._state import ServerState, Settings
 
 __all__ = [
     "API_KEY_ENV",
