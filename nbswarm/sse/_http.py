@@ -36,7 +36,16 @@ from starlette.requests import ClientDisconnect, Request
 
 from ._payload import PayloadError
 
-__all__ = ["ABORT", "LOOPBACK_NAMES", "Disconnected", "Guard", "is_loopback", "protocol", "read_json"]
+__all__ = [
+    "ABORT",
+    "LOOPBACK_NAMES",
+    "Disconnected",
+    "Guard",
+    "is_loopback",
+    "protocol",
+    "quiet_accept_errors",
+    "read_json",
+]
 
 logger = logging.getLogger("nbswarm.serve")
 
@@ -157,6 +166,27 @@ _BUSY_RESPONSE = (
     b"HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\nretry-after: 1\r\n"
     b"connection: close\r\ncontent-length: %d\r\n\r\n" % len(_BUSY) + _BUSY
 )
+
+
+def quiet_accept_errors(loop: asyncio.AbstractEventLoop) -> None:
+    """Out of file descriptors, asyncio logs a traceback per refused accept (thousands a second):
+    make that one warning line every few seconds; every other loop error is logged as before."""
+    last = [0.0]
+
+    def handler(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+        if context.get("message") != "socket.accept() out of system resource":
+            loop.default_exception_handler(context)
+            return
+        now = loop.time()
+        if now - last[0] >= 5.0:
+            last[0] = now
+            logger.warning(
+                "out of file descriptors (%s): new connections wait; raise `ulimit -n` or lower "
+                "--max-connections",
+                context.get("exception"),
+            )
+
+    loop.set_exception_handler(handler)
 
 
 def protocol(header_timeout: float, max_connections: int) -> type:

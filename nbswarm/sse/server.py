@@ -30,6 +30,7 @@ an error's text, only its type and a log reference (``_frames``).
 
 from __future__ import annotations
 
+import asyncio
 import os
 import socket
 import sys
@@ -47,7 +48,7 @@ from starlette.routing import Route
 from ..errors import InvalidArgument
 from ..models.sim import SimProfile, SimProvider
 from ._handlers import agent, available, chat, endpoint, health, swarm
-from ._http import Guard, is_loopback, protocol
+from ._http import Guard, is_loopback, protocol, quiet_accept_errors
 from ._payload import Limits, ProviderFor
 from ._state import ServerState, Settings
 
@@ -195,7 +196,7 @@ def _default_connections() -> int:
         return 1000
     if soft == getattr(resource, "RLIM_INFINITY", -1) or soft <= 0:
         return 1000
-    return max(8, min(1000, soft - 64))
+    return max(8, min(1000, soft // 2))  # the rest: the process's own files and accept bursts
 
 
 def uvicorn_config(
@@ -232,7 +233,6 @@ def serve(
     **settings: Any,
 ) -> int:
     """Run the API with uvicorn until interrupted (``nbswarm serve``); returns the exit status."""
-    import uvicorn
 
     try:
         if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 65535:
@@ -259,8 +259,25 @@ def serve(
         log_level="info",
         timeout_graceful_shutdown=5,
     )
-    uvicorn.Server(config).run()
+    _Server(config).run()
     return 0
+
+
+def _server_class() -> type:
+    import uvicorn
+
+    class Server(uvicorn.Server):  # type: ignore[misc]
+        """uvicorn's server with accept errors condensed (see ``_http.quiet_accept_errors``)."""
+
+        async def startup(self, sockets: Any = None) -> None:
+            quiet_accept_errors(asyncio.get_running_loop())
+            await super().startup(sockets)
+
+    return Server
+
+
+def _Server(config: Any) -> Any:  # noqa: N802 (a class made on first use: uvicorn is imported lazily)
+    return _server_class()(config)
 
 
 class BackgroundServer:
@@ -271,7 +288,6 @@ class BackgroundServer:
     """
 
     def __init__(self, app: Starlette, host: str, port: int, max_connections: int | None = None) -> None:
-        import uvicorn
 
         self.app = app
         self._socket = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
@@ -285,7 +301,7 @@ class BackgroundServer:
             timeout_graceful_shutdown=2,
             lifespan="off",
         )
-        self._server = uvicorn.Server(config)
+        self._server = _Server(config)
         self._thread = threading.Thread(
             target=self._server.run, kwargs={"sockets": [self._socket]}, name="nbswarm-serve", daemon=True
         )
