@@ -74,6 +74,11 @@ def test_a_repeated_agent_cannot_get_around_the_limits():
         )
         body = requests.post(f"{live.url}/v1/swarm/completions", json=loops).json()
         assert body["limit"] == "max_total_tokens" and body["value"] == 4 * 10 * 8000
+        own_loops = swarm_payload(  # an agent's own max_loops repeats its turn within its step
+            "ConcurrentWorkflow", flow=None, agents=[{"agent_name": n, "max_loops": 10} for n in "ABCDEFG"]
+        )
+        body = requests.post(f"{live.url}/v1/swarm/completions", json=own_loops).json()
+        assert body["limit"] == "max_turns" and body["value"] == 70
         long_flow = swarm_payload(flow=" -> ".join(["A"] * 2000), agents=[{"agent_name": "A"}])
         assert requests.post(f"{live.url}/v1/swarm/completions", json=long_flow).json()["limit"] == (
             "max_flow_chars"

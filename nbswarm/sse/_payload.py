@@ -68,7 +68,7 @@ class Limits:
     max_task_chars: int = 200_000
     """Characters of the task, and of each system prompt."""
     max_turns: int = 64
-    """Agent turns in one request: flow slots (a repeated agent counts each time) x loops."""
+    """Agent turns in one request: flow slots (a repeated agent counts each time) x agents' loops x loops."""
     max_total_tokens: int = 262_144
     """The sum of ``max_tokens`` over every turn of one request (``--max-total-tokens``)."""
     max_flow_chars: int = 4096
@@ -343,13 +343,14 @@ def swarm_request(body: Any, limits: Limits, provider_for: ProviderFor) -> Swarm
     except InvalidArgument as exc:
         raise PayloadError("agents", str(exc)[:300]) from None
     slots = [agent for step in swarm.steps for agent in step]
-    tokens_by_name = {agent.agent_name: agent.max_tokens for agent in agents}
+    by_name = {agent.agent_name: agent for agent in agents}
+    per_loop = sum(by_name[name].max_loops for name in slots)  # an agent's own loops repeat its turn
     check_budget(
         limits,
         "rearrange_flow" if swarm_type == "AgentRearrange" else "agents",
-        max_loops * len(slots),
-        max_loops * sum(tokens_by_name[name] for name in slots),
-        f"{len(slots)} agent turns in the flow x {max_loops} loops",
+        max_loops * per_loop,
+        max_loops * sum(by_name[name].max_loops * by_name[name].max_tokens for name in slots),
+        f"{per_loop} agent turns per pass of the flow x {max_loops} loops",
     )
     return SwarmRequest(
         swarm=swarm,

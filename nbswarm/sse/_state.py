@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections import deque
 from dataclasses import dataclass, field
 
@@ -108,9 +109,10 @@ class ServerState:
         return len(self.runs) >= self.settings.max_runs
 
     def track(self, run: Run) -> None:
+        """Count ``run`` as going until its sinks close (call on the server's loop)."""
         self.runs.add(run)
         self._kept.append((run, 0))
-        run.add_sink(_Untrack(self, run))
+        run.add_sink(_Untrack(self, run, asyncio.get_running_loop()))
 
     def release(self, run: Run) -> None:
         """Forget a run that will never start (its request failed before streaming)."""
@@ -146,13 +148,24 @@ def _estimate(run: Run) -> int:
 
 
 class _Untrack:
-    """A sink whose ``close()`` (after the run's last event, even when cancelled) retires the run."""
+    """A sink whose ``close()`` (after the run's last event, even when cancelled) retires the run.
 
-    def __init__(self, state: ServerState, run: Run) -> None:
-        self.state, self.run = state, run
+    A run nobody waits for any more closes its sinks on its body's loop (nbswarm's engine thread):
+    the state is only ever changed on the server's loop, so the retirement is sent there.
+    """
+
+    def __init__(self, state: ServerState, run: Run, loop: asyncio.AbstractEventLoop) -> None:
+        self.state, self.run, self.loop = state, run, loop
 
     def __call__(self, event: Event) -> None:
         pass
 
     def close(self) -> None:
-        self.state.finished(self.run)
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is self.loop:
+            self.state.finished(self.run)
+        elif not self.loop.is_closed():
+            self.loop.call_soon_threadsafe(self.state.finished, self.run)
