@@ -18,6 +18,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from .._engine_loop import adopt_current_loop
 from ..events import to_wire
 from ..models.sim import SimProvider
 from ..run import Run
@@ -60,6 +61,7 @@ def endpoint(
     """Auth, the server-wide run limit and the 4xx translation around one handler."""
 
     async def respond(request: Request) -> Response:
+        adopt_current_loop()  # runs go on this loop, beside their streams: no cross-thread hand-off per batch
         state: ServerState = request.app.state.nbswarm
         if not public and not _authorized(request, state.api_key):
             return _error_body(
