@@ -12,11 +12,16 @@ import gzip
 import threading
 import tracemalloc
 
+import httpx
 import pytest
+from httpx_sse import EventSource
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sse_util import DripServer, RawServer, sse_response
 
 from nbswarm.errors import StreamError
 from nbswarm.sse import astream_events, remote_run, stream_events
+from nbswarm.sse._reader import FrameReader
 
 META = b'event: metadata\ndata: {"job_id": "j", "name": "A"}\n\n'
 CHUNK = b'event: chunk\ndata: {"content": "hi"}\n\n'
@@ -141,3 +146,42 @@ def test_an_unsupported_encoding_is_one_stream_error():
     with RawServer(head + b"\x00\x01") as server, pytest.raises(StreamError) as caught:
         collect(server.url)
     assert caught.value.reason == "encoding"
+
+
+_TEXT = st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=126), max_size=12)
+
+
+@st.composite
+def sse_bodies(draw):
+    """SSE bytes in any legal spelling: comments, ids, several data lines, any line ending."""
+    frames, lines = [], []
+    for _ in range(draw(st.integers(0, 6))):
+        event = draw(st.none() | _TEXT.filter(lambda t: t.strip() and not t.startswith(" ")))
+        datas = draw(st.lists(_TEXT, min_size=1, max_size=3))
+        if draw(st.booleans()):
+            lines.append(": " + draw(_TEXT))
+        if event is not None:
+            lines.append(f"event:{draw(st.sampled_from(['', ' ']))}{event}")
+        if draw(st.booleans()):
+            lines.append("id: 7")
+        lines += [f"data:{draw(st.sampled_from(['', ' ']))}{d}" for d in datas]
+        lines.append("")
+        frames.append((event, "\n".join(d for d in datas)))
+    ending = draw(st.sampled_from(["\n", "\r\n", "\r"]))
+    return (ending.join(lines) + (ending if lines else "")).encode(), frames
+
+
+@settings(max_examples=300, deadline=None)
+@given(sse_bodies(), st.lists(st.integers(0, 400), max_size=6))
+def test_the_bounded_reader_frames_like_httpx_sse(body_frames, cuts):
+    """The same frames as httpx-sse (the library it stands in for), however the bytes are split."""
+    body, _ = body_frames
+    points = sorted({min(c, len(body)) for c in cuts})
+    pieces = [body[a:b] for a, b in zip([0, *points], [*points, len(body)], strict=True)]
+    reader = FrameReader(1 << 20)
+    ours = [frame for piece in pieces for frame in reader.feed(piece)] + reader.flush()
+    sse_type = {"content-type": "text/event-stream"}
+    transport = httpx.MockTransport(lambda request: httpx.Response(200, headers=sse_type, content=body))
+    with httpx.Client(transport=transport) as client, client.stream("GET", "http://x/") as response:
+        theirs = [(sse.event, sse.data) for sse in EventSource(response).iter_sse()]
+    assert [(name or "message", data) for name, data in ours] == theirs

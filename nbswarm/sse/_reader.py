@@ -15,12 +15,17 @@ bytes and decoding only each frame's data.
 
 from __future__ import annotations
 
+import re
 import zlib
 from collections.abc import Iterator
 
 from ..errors import StreamError
 
 __all__ = ["PIECE", "FrameReader", "Inflater"]
+
+_PLAIN_FRAME = re.compile(rb"(?:event: ?([^\n:][^\n]*)\n)?data: ?([^\n]*)\n\n")
+"""The frame nearly every producer sends (an optional event line, one data line), matched whole;
+anything else (comments, several data lines, ids) goes through the line-by-line reader."""
 
 PIECE = 1 << 16
 """Most bytes one step of inflating produces."""
@@ -40,6 +45,13 @@ class FrameReader:
         self._size = 0
         self._names: dict[bytes, str] = {}
 
+    def flush(self) -> list[tuple[str | None, str]]:
+        """At the end of the body: a ``\r`` held back to see if ``\n`` followed ends its line."""
+        if not self._pending_cr:
+            return []
+        self._pending_cr = False
+        return self.feed(b"\n")
+
     def feed(self, chunk: bytes) -> list[tuple[str | None, str]]:
         if self._pending_cr:
             chunk = b"\r" + chunk
@@ -51,15 +63,31 @@ class FrameReader:
             chunk = chunk.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
         if self._tail:
             chunk = self._tail + chunk
-        lines = chunk.split(b"\n")
-        tail = self._tail = lines.pop()
-        if len(tail) > self.max_bytes:
-            raise StreamError(f"an SSE line is longer than {self.max_bytes} bytes", reason="too_large")
         frames: list[tuple[str | None, str]] = []
         append = frames.append
         names = self._names
         limit = self.max_bytes
         data, event, size = self._data, self._event, self._size  # locals: this loop runs per line
+        if not data and event is None:  # between frames: whole plain frames by one regex each
+            match = _PLAIN_FRAME.match
+            pos = 0
+            while (found := match(chunk, pos)) is not None:
+                name, value = found.group(1, 2)
+                if len(value) > limit:
+                    raise StreamError(f"an SSE frame is larger than {limit} bytes", reason="too_large")
+                try:
+                    if name is not None:
+                        name = names.get(name) or names.setdefault(name, name.decode())
+                    append((name, value.decode()))
+                except UnicodeDecodeError as exc:
+                    raise StreamError(f"an SSE frame is not UTF-8: {exc}", reason="malformed") from None
+                pos = found.end()
+            if pos:
+                chunk = chunk[pos:]
+        lines = chunk.split(b"\n")
+        tail = self._tail = lines.pop()
+        if len(tail) > limit:
+            raise StreamError(f"an SSE line is longer than {limit} bytes", reason="too_large")
         for line in lines:
             if not line:
                 if data:

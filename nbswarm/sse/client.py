@@ -193,13 +193,17 @@ class _Session:
         return out
 
     def finish(self) -> list[Event]:
+        events: list[Event] = []
+        for name, data in self.reader.flush():
+            if not self.decoder.complete:
+                events += self.decoder.decode(name, data)
         if not self.decoder.complete:
             seen = self.decoder.frames
             raise StreamError(
                 f"the SSE stream from {self.url} ended before its end/done event ({seen} frames): truncated",
                 reason="truncated",
             )
-        return self.decoder.finish()
+        return events + self.decoder.finish()
 
 
 def _head(response: httpx.Response) -> bytes:
