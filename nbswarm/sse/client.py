@@ -226,8 +226,17 @@ async def _ahead(response: httpx.Response) -> bytes:
 
 
 def _pump(
-    http: httpx.Client, args: dict[str, Any], decoder: FrameDecoder, limits: _Limits
+    http: httpx.Client | None,
+    args: dict[str, Any],
+    decoder: FrameDecoder,
+    limits: _Limits,
+    timeout: float | httpx.Timeout | None = None,
 ) -> Iterator[Event]:
+    """The sync stream; ``http`` None: a client of its own, closed with the generator."""
+    if http is None:
+        with httpx.Client(timeout=limits.timeout(timeout)) as own:
+            yield from _pump(own, args, decoder, limits)
+        return
     url = str(args["url"])
     limits.start()
     try:
@@ -292,13 +301,9 @@ def stream_events(
     Closing the generator early closes the connection (a server then cancels its agents).
     Pass ``client`` to reuse connections (or to test with ``httpx.MockTransport``).
     """
-    args = _request_args(url, payload, headers, method)
+    args = _request_args(url, payload, headers, method)  # bad arguments fail here, at the call
     limits = _Limits(idle_timeout, total_timeout, max_event_bytes)
-    if client is not None:
-        yield from _pump(client, args, FrameDecoder(), limits)
-        return
-    with httpx.Client(timeout=limits.timeout(timeout)) as http:
-        yield from _pump(http, args, FrameDecoder(), limits)
+    return _pump(client, args, FrameDecoder(), limits, timeout)  # no generator layer of its own
 
 
 async def astream_events(
