@@ -32,13 +32,21 @@ _shown_in_cell: weakref.WeakKeyDictionary[Run, int] = weakref.WeakKeyDictionary(
 
 
 def in_notebook() -> bool:
-    """True inside a Jupyter kernel (where widgets can render), False in a terminal or script."""
+    """True inside a Jupyter kernel (where widgets can render), False in a terminal or script.
+
+    Decided by capability, not by the shell's exact class: any shell derived from ipykernel's
+    ``ZMQInteractiveShell`` (JupyterLab, Notebook 7, VS Code, and Google Colab, whose shell is a
+    subclass) or attached to a kernel is a notebook front end."""
     try:
         from IPython import get_ipython
     except ImportError:
         return False
     shell = get_ipython()
-    return shell is not None and type(shell).__name__ == "ZMQInteractiveShell"
+    if shell is None:
+        return False
+    if any(cls.__name__ == "ZMQInteractiveShell" for cls in type(shell).__mro__):
+        return True
+    return getattr(shell, "kernel", None) is not None
 
 
 def attach_output(run: Run, loops: Mapping[str, int], *, live: bool, streaming: bool | None = None) -> None:
@@ -126,7 +134,9 @@ def _finished_view(events: Iterable[Event], markdown: bool, max_height: int) -> 
 def _display(view: Any, run: Run | None) -> None:
     from IPython.display import display
 
-    display(view)
+    handle = display(view, display_id=True)
+    if getattr(handle, "display_id", None):
+        view.display_id = handle.display_id  # what view.release() replaces with a static copy
     if run is not None:
         _shown_in_cell[run] = _execution_count()
 

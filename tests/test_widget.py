@@ -17,6 +17,7 @@ from typing import Any
 import comm
 import pytest
 from rich.console import Console
+from widget_util import RecordingComm
 
 import nbswarm.display as display
 from nbswarm import Agent
@@ -25,42 +26,6 @@ from nbswarm.events import AgentEnd, AgentStart, Chunk, End, Error, Metadata, St
 from nbswarm.run import Run
 from nbswarm.widget import LiveView, ViewState
 from nbswarm.workflows import AgentRearrange, ConcurrentWorkflow, SequentialWorkflow
-
-
-class RecordingComm:
-    """Stands in for a kernel comm: records what the widget sends, lets a test play the frontend."""
-
-    def __init__(self, **kwargs: Any) -> None:
-        self.opened = kwargs.get("data")
-        self.sent: list[dict[str, Any]] = []
-        self.comm_id = "test-comm"
-        self._handler: Any = None
-
-    def send(self, data: Any = None, metadata: Any = None, buffers: Any = None) -> None:
-        self.sent.append(data)
-
-    def on_msg(self, handler: Any) -> None:
-        self._handler = handler
-
-    def on_close(self, handler: Any) -> None:
-        pass
-
-    def close(self, *args: Any, **kwargs: Any) -> None:
-        pass
-
-    def from_frontend(self, content: dict[str, Any]) -> None:
-        self._handler({"content": {"data": {"method": "custom", "content": content}}, "buffers": []})
-
-    @property
-    def custom(self) -> list[dict[str, Any]]:
-        return [m["content"] for m in self.sent if m.get("method") == "custom"]
-
-    @property
-    def updates(self) -> list[dict[str, Any]]:
-        return [m["state"] for m in self.sent if m.get("method") == "update"]
-
-    def nbytes(self) -> int:
-        return sum(len(json.dumps(m, separators=(",", ":")).encode()) for m in self.sent)
 
 
 @pytest.fixture(autouse=True)
@@ -125,20 +90,29 @@ def scripted_run(
     return Run(body)
 
 
+def panel_text(panel: dict[str, Any]) -> str:
+    """A snapshot panel's text: its turns joined as the agent joins them."""
+    return "\n\n".join(turn["text"] for turn in panel.get("turns", []))
+
+
 def replay_frontend(initial: dict[str, Any], messages: list[dict[str, Any]]) -> dict[int, str]:
-    """What the JS store does with the messages: text per panel id."""
-    texts = {p["id"]: p.get("text", "") for p in initial.get("panels", [])}
+    """Text per panel id from the messages (a check of the wire format; tests/test_view_js.py
+    drives the real view.js with such messages)."""
+    turns = {p["id"]: [t["text"] for t in p.get("turns", [])] for p in initial.get("panels", [])}
     seq = initial.get("seq", 0)
     for message in messages:
         if message["k"] == "d":
             assert message["seq"] == seq + 1, "deltas must arrive numbered without gaps"
             seq = message["seq"]
-            for key, piece in message["x"].items():
-                texts[int(key)] = texts.get(int(key), "") + piece
+            for key, pieces in message["x"].items():
+                panel = turns.setdefault(int(key), [])
+                for number, piece in pieces:
+                    panel.extend([""] * (number + 1 - len(panel)))
+                    panel[number] += piece
         elif message["k"] == "snap":
-            texts = {p["id"]: p["text"] for p in message["state"]["panels"]}
+            turns = {p["id"]: [t["text"] for t in p["turns"]] for p in message["state"]["panels"]}
             seq = message["state"]["seq"]
-    return texts
+    return {pid: "\n\n".join(texts) for pid, texts in turns.items()}
 
 
 # -- messages: bounded by flushes, linear in the text, lossless -------------------------------------
@@ -166,7 +140,8 @@ def test_deltas_concatenate_to_each_agents_output_and_send_each_character_once()
     texts = replay_frontend(recording.opened["state"]["view_state"], recording.custom)
     by_agent = {view.state.panels[pid].agent: text for pid, text in texts.items()}
     assert by_agent == run.outputs
-    sent_chars = sum(len(piece) for m in recording.custom for piece in m["x"].values())
+    sent = [piece for m in recording.custom for pieces in m["x"].values() for _, piece in pieces]
+    sent_chars = sum(len(piece) for piece in sent)
     assert sent_chars == sum(len(text) for text in run.outputs.values())
 
 
@@ -177,9 +152,12 @@ def test_bytes_sent_grow_linearly_with_the_text() -> None:
         view = LiveView().watch(run)
         run.result()
         text_bytes = sum(len(t.encode()) for t in run.outputs.values())
-        # Deltas carry the text once; the final state carries it once more; the rest is small figures.
+        panels = view.view_state["panels"]
+        html_bytes = sum(len(json.dumps(t["html"])) for p in panels for t in p["turns"])
+        # Deltas carry the text once and each turn's HTML once; the final state carries both once
+        # more; the rest is small figures.
         overhead = 600 * (len(view.comm.sent) + 2)
-        assert view.comm.nbytes() <= 2 * text_bytes + overhead
+        assert view.comm.nbytes() <= 2 * (text_bytes + html_bytes) + overhead
         sizes[tokens] = view.comm.nbytes()
     assert sizes[4000] < 5 * sizes[1000]  # 4x the text: ~4x the bytes, not ~16x
 
@@ -206,7 +184,7 @@ def test_chunks_alone_send_nothing_until_a_flush() -> None:
     assert len(view.comm.sent) == before
     view.flush()
     assert len(view.comm.sent) == before + 1
-    assert view.comm.custom[-1]["x"] == {"0": "x" * 500}
+    assert view.comm.custom[-1]["x"] == {"0": [[0, "x" * 500]]}
     view.flush()  # nothing new: nothing sent
     assert len(view.comm.sent) == before + 1
 
@@ -221,7 +199,7 @@ def test_final_state_trait_holds_full_text_and_statuses() -> None:
     state = view.view_state
     assert state["closed"] is True
     assert state["run"]["status"] == "completed"
-    assert {p["agent"]: p["text"] for p in state["panels"]} == run.outputs
+    assert {p["agent"]: panel_text(p) for p in state["panels"]} == run.outputs
     assert {p["agent"]: p["status"] for p in state["panels"]} == {"A": "done", "B": "done", "C": "done"}
     assert all(p["n"] == 300 for p in state["panels"])
     # The frontend got the same state through the comm (what nbclient stores in the notebook).
@@ -235,8 +213,8 @@ def test_view_state_is_empty_of_text_while_live() -> None:
     for event in run:
         if isinstance(event, Chunk):
             seen_traits.append(view.view_state)
-    assert all(p["text"] == "" for state in seen_traits for p in state["panels"])
-    assert view.view_state["panels"][0]["text"] == run.outputs["A"]
+    assert all(panel_text(p) == "" for state in seen_traits for p in state["panels"])
+    assert panel_text(view.view_state["panels"][0]) == run.outputs["A"]
 
 
 # -- layout -----------------------------------------------------------------------------------------
@@ -313,7 +291,7 @@ def test_failed_agent_keeps_partial_text_and_shows_error(scripted: Any) -> None:
     run.result()
     panels = {p["agent"]: p for p in view.view_state["panels"]}
     assert panels["Bad"]["status"] == "error"
-    assert panels["Bad"]["text"] == "partial"
+    assert panel_text(panels["Bad"]) == "partial"
     assert "went away" in panels["Bad"]["err"]
     assert panels["Good"]["status"] == "done"
     assert view.view_state["run"]["status"] == "failed"
@@ -345,21 +323,21 @@ def test_hello_mid_run_gets_a_snapshot_that_deltas_continue_from() -> None:
 def test_show_a_finished_run_sends_the_whole_state_once(monkeypatch: pytest.MonkeyPatch) -> None:
     shown: list[Any] = []
     monkeypatch.setattr(display, "in_notebook", lambda: True)
-    monkeypatch.setattr("IPython.display.display", lambda obj: shown.append(obj))
+    monkeypatch.setattr("IPython.display.display", lambda obj, **kw: shown.append(obj))
     run = scripted_run([["A"], ["B"]], swarm_type="SequentialWorkflow", tokens=200, bursts=1, pause=0)
     run.result()
     view = display.show(run)
     assert shown == [view]
     assert view.comm.opened["state"]["view_state"]["closed"] is True
     assert view.comm.sent == []  # everything went in the one comm_open
-    assert {p["agent"]: p["text"] for p in view.view_state["panels"]} == run.outputs
+    assert {p["agent"]: panel_text(p) for p in view.view_state["panels"]} == run.outputs
     assert display.show(run) is view  # shown again: the same widget, a second view of it
     assert shown == [view, view]
 
 
 def test_show_events_of_several_runs_gives_one_view_per_run(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(display, "in_notebook", lambda: True)
-    monkeypatch.setattr("IPython.display.display", lambda obj: None)
+    monkeypatch.setattr("IPython.display.display", lambda obj, **kw: None)
     first = scripted_run([["A"]], swarm_type="Agent", tokens=20, bursts=1, pause=0)
     second = scripted_run([["B"]], swarm_type="Agent", tokens=30, bursts=1, pause=0)
     first.result()
@@ -391,7 +369,7 @@ def test_streaming_agent_in_a_notebook_shows_the_view_instead_of_printing(
 ) -> None:
     shown: list[Any] = []
     monkeypatch.setattr(display, "in_notebook", lambda: True)
-    monkeypatch.setattr("IPython.display.display", lambda obj: shown.append(obj))
+    monkeypatch.setattr("IPython.display.display", lambda obj, **kw: shown.append(obj))
     text = Agent(agent_name="Writer", streaming_on=True, print_on=True).run("Describe the sea")
     assert len(shown) == 1 and isinstance(shown[0], LiveView)
     assert shown[0].texts == {"Writer": text}
@@ -407,7 +385,7 @@ def test_streaming_agent_in_a_terminal_prints(capsys: pytest.CaptureFixture[str]
 def test_dashboard_in_a_notebook_is_the_view(monkeypatch: pytest.MonkeyPatch) -> None:
     shown: list[Any] = []
     monkeypatch.setattr(display, "in_notebook", lambda: True)
-    monkeypatch.setattr("IPython.display.display", lambda obj: shown.append(obj))
+    monkeypatch.setattr("IPython.display.display", lambda obj, **kw: shown.append(obj))
     agents = [Agent(agent_name=n, streaming_on=True, print_on=False) for n in ("M", "F", "T")]
     ConcurrentWorkflow(agents=agents, show_dashboard=True).run("Analyze TSLA")
     assert len(shown) == 1
@@ -502,7 +480,8 @@ def test_nbclient_stores_the_final_text_in_the_notebooks_widget_state(
     views = [s["state"]["view_state"] for s in states.values() if "view_state" in s["state"]]
     assert len(views) == 1
     assert views[0]["closed"] is True
-    assert [(p["agent"], p["status"], p["text"]) for p in views[0]["panels"]] == [("Writer", "done", text)]
+    panels = [(p["agent"], p["status"], panel_text(p)) for p in views[0]["panels"]]
+    assert panels == [("Writer", "done", text)]
 
 
 def test_show_in_a_terminal_prints_the_finished_run(capsys: pytest.CaptureFixture[str]) -> None:
@@ -518,7 +497,7 @@ def test_parallel_streaming_flow_in_a_notebook_gets_the_view_even_if_not_printed
 ) -> None:
     shown: list[Any] = []
     monkeypatch.setattr(display, "in_notebook", lambda: True)
-    monkeypatch.setattr("IPython.display.display", lambda obj: shown.append(obj))
+    monkeypatch.setattr("IPython.display.display", lambda obj, **kw: shown.append(obj))
     run = scripted_run([["A", "B"], ["C"]], flow="A, B -> C", tokens=10, bursts=1, pause=0)
     display.attach_output(run, {"A": 1, "B": 1, "C": 1}, live=False, streaming=True)
     run.result()
@@ -532,7 +511,7 @@ def test_a_recorded_run_can_be_shown_again(monkeypatch: pytest.MonkeyPatch, tmp_
     from nbswarm.recorder import Recorder, record
 
     monkeypatch.setattr(display, "in_notebook", lambda: True)
-    monkeypatch.setattr("IPython.display.display", lambda obj: None)
+    monkeypatch.setattr("IPython.display.display", lambda obj, **kw: None)
     agents = [Agent(agent_name=n, streaming_on=True, print_on=False) for n in ("A", "B", "C")]
     with record() as rec:
         run = AgentRearrange(agents=agents, flow="A, B -> C").stream("Plan a garden")
