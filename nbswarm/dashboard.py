@@ -4,7 +4,10 @@ A Run sink. Taking an event only updates a ``ViewState`` (O(1) per chunk); the d
 on the run's ``flush()`` tick, at most ``fps`` times a second, and draws only the tail of each
 agent's text, so a redraw costs the same at the 10th token and the 100,000th. ``close()`` draws
 the final state once more, so it always shows. Outside a terminal (a pipe, a CI log) rich draws
-only that final frame.
+only that final frame, ended by a newline so the next print starts on a line of its own.
+
+tokens/s is the live view's and ``rec.metrics()``'s figure: output tokens / busy time (from the
+agent's start to its end, the wait for the first token included).
 """
 
 from __future__ import annotations
@@ -72,6 +75,8 @@ class Dashboard:
         if self._live is not None:
             self._live.stop()
             self._live = None
+            if not self.console.is_terminal:
+                self.console.line()  # rich leaves a non-terminal's last line open
 
     def _draw(self, now: float) -> None:
         self._last_draw = now

@@ -10,6 +10,7 @@ import asyncio
 import io
 import json
 import os
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ import pytest
 from rich.console import Console
 from widget_util import RecordingComm
 
+import nbswarm
 import nbswarm.display as display
 from nbswarm import Agent
 from nbswarm.dashboard import Dashboard, render_state
@@ -522,3 +524,215 @@ def test_a_recorded_run_can_be_shown_again(monkeypatch: pytest.MonkeyPatch, tmp_
     assert view.texts == run.outputs
     assert names(view.state) == [["A", "B"], ["C"]]
     assert view.view_state["closed"] is True
+
+
+# -- markdown, turns, reasoning, memory, front ends (issue 16) ------------------------------------
+
+
+def test_markdown_renders_what_models_write_and_nothing_unsafe() -> None:
+    from nbswarm.widget.markdown import render_markdown
+
+    html = render_markdown(
+        "| a | b |\n|---|---|\n| 1 | 2 |\n\n- one\n  - nested\n- two\n\n3. three\n4. four\n\n"
+        "~~~\nplain\n~~~\n\n[wiki](https://en.wikipedia.org/wiki/Python_(language)) <b>bold</b>\n"
+        "[x](javascript:alert(1)) ![i](http://example.com/i.png)"
+    )
+    assert "<table>" in html and "<td>1</td>" in html
+    assert "<li>one\n<ul>\n<li>nested</li>" in html
+    assert '<ol start="3">' in html
+    assert "<pre><code>plain\n</code></pre>" in html
+    assert 'href="https://en.wikipedia.org/wiki/Python_(language)"' in html
+    assert "&lt;b&gt;bold&lt;/b&gt;" in html
+    assert "javascript:" not in html.split("[x]")[0] and 'href="javascript' not in html
+    assert "<img" not in html
+    with pytest.raises(TypeError):
+        render_markdown(None)  # type: ignore[arg-type]
+
+
+def test_each_turn_of_a_panel_is_rendered_when_it_ends_and_the_text_joins_the_turns() -> None:
+    agent = Agent(agent_name="Solo", max_loops=2, streaming_on=True, print_on=False)
+    run = agent.stream("Explain rainbows")
+    view = LiveView().watch(run)
+    text = run.result()
+    deltas = view.comm.custom
+    rendered = [number for m in deltas for pieces in m.get("h", {}).values() for number, _ in pieces]
+    assert rendered == [0, 1]  # each turn once, as it ended
+    turns = view.view_state["panels"][0]["turns"]
+    assert len(turns) == 2 and all(t["html"] for t in turns)
+    assert "\n\n".join(t["text"] for t in turns) == text == view.texts["Solo"]
+
+
+def test_reasoning_is_kept_beside_the_text_never_in_it() -> None:
+    state = ViewState()
+    state(metadata("Agent", ("A",)))
+    state(AgentStart(run_id="r", seq=1, t=0.0, agent="A"))
+    state(Chunk(run_id="r", seq=2, t=0.1, agent="A", content="hmm, ", kind="reasoning"))
+    state(Chunk(run_id="r", seq=3, t=0.2, agent="A", content="Answer.", index=1))
+    delta = state.take_delta()
+    assert delta["r"] == {"0": [[0, "hmm, "]]} and delta["x"] == {"0": [[0, "Answer."]]}
+    assert state.texts() == {"A": "Answer."}
+    assert state.panels[0].turns[0].reasoning == "hmm, "
+
+
+def test_the_models_token_count_replaces_the_chunk_count() -> None:
+    state = ViewState()
+    state(metadata("Agent", ("A",)))
+    state(AgentStart(run_id="r", seq=1, t=0.0, agent="A"))
+    for i in range(4):
+        state(Chunk(run_id="r", seq=2 + i, t=0.1 * i, agent="A", content="xy", index=i))
+    assert state.panels[0].tokens == 4
+    state(AgentEnd(run_id="r", seq=6, t=1.0, agent="A", output="xyxyxyxy"))
+    state(Usage(run_id="r", seq=7, t=1.0, agent="A", output_tokens=9, total_tokens=9))
+    assert state.panels[0].figures(1.0)["n"] == 9
+
+
+def test_tokens_per_second_is_one_figure_in_panel_dashboard_and_metrics() -> None:
+    from nbswarm.dashboard import _figures
+    from nbswarm.recorder import record
+
+    with record() as rec:
+        run = scripted_run([["A", "B"]], swarm_type="ConcurrentWorkflow", tokens=40, bursts=4, pause=0.1)
+        view = LiveView().watch(run)
+        run.result()
+    metrics = rec.metrics().agents.reset_index().set_index("agent")["tokens_per_s"]
+    for panel in view.view_state["panels"]:
+        assert panel["tps"] == pytest.approx(metrics[panel["agent"]], abs=0.051)
+        assert f"{panel['tps']:.1f} tok/s" in _figures(panel)
+
+
+def test_a_finished_view_keeps_its_text_once_and_old_views_can_be_released(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from nbswarm.widget import view as view_module
+
+    updates: list[tuple[Any, str]] = []
+    monkeypatch.setattr(display, "in_notebook", lambda: True)
+    monkeypatch.setattr(view_module, "_CREATED", [])
+
+    class Handle:
+        display_id = "d1"
+
+    monkeypatch.setattr("IPython.display.display", lambda obj, **kw: Handle())
+    monkeypatch.setattr(
+        "IPython.display.update_display", lambda obj, display_id: updates.append((obj, display_id))
+    )
+    runs = []
+    for _ in range(3):
+        run = scripted_run([["A"]], swarm_type="Agent", tokens=50, bursts=1, pause=0)
+        display.show(run)
+        run.result()
+        runs.append(run)
+    views = [display._views[run] for run in runs]
+    for view in views:  # the text lives once: in the synced state, not in the Python state too
+        assert all(not t.parts and not t.pending for p in view.state.panels for t in p.turns)
+        assert view.texts == runs[0].outputs
+    assert nbswarm.release_views(keep=1) == 2
+    assert [v.comm is None for v in views] == [True, True, False]
+    assert [display_id for _, display_id in updates] == ["d1", "d1"]
+    assert "a49" in updates[0][0].data and "nbswarm-panel" in updates[0][0].data
+    assert nbswarm.release_views() == 1
+    with pytest.raises(ValueError):
+        nbswarm.release_views(keep=-1)
+
+
+def test_notebook_front_ends_are_detected_by_capability(monkeypatch: pytest.MonkeyPatch) -> None:
+    import IPython
+    from ipykernel.zmqshell import ZMQInteractiveShell
+
+    class Shell(ZMQInteractiveShell):  # what Google Colab runs: a subclass of ipykernel's shell
+        pass
+
+    class TerminalShell:  # IPython in a terminal: no kernel
+        kernel = None
+
+    monkeypatch.setattr(IPython, "get_ipython", lambda: Shell.__new__(Shell))
+    assert display.in_notebook()
+    monkeypatch.setattr(IPython, "get_ipython", lambda: TerminalShell())
+    assert not display.in_notebook()
+    monkeypatch.setattr(IPython, "get_ipython", lambda: None)
+    assert not display.in_notebook()
+
+
+# -- the terminal (issue 16) -----------------------------------------------------------------------
+
+
+def test_streamed_text_on_a_terminal_wraps_between_words() -> None:
+    from nbswarm.console import ConsolePrinter
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    text = "The quick brown fox jumps over the lazy dog, then naps beside the riverbank.\nNew line here."
+    pieces = [text[i : i + 3] for i in range(0, len(text), 3)]  # pieces that cut words apart
+    out = Terminal()
+    printer = ConsolePrinter({"A": 1}, file=out, width=20)
+    printer(AgentStart(run_id="r", seq=0, t=0.0, agent="A"))
+    for i, piece in enumerate(pieces):
+        printer(Chunk(run_id="r", seq=1 + i, t=0.0, agent="A", content=piece, index=i))
+    printer(AgentEnd(run_id="r", seq=99, t=0.0, agent="A", output=text))
+    body = out.getvalue().split("━\n", 1)[1]
+    lines = body.rstrip("\n").split("\n")
+    assert all(len(line) <= 20 for line in lines), lines
+    assert body.split() == text.split()  # every word whole, none split, none lost
+    piped = io.StringIO()  # not a terminal: exactly as streamed
+    printer = ConsolePrinter({"A": 1}, file=piped)
+    printer(AgentStart(run_id="r", seq=0, t=0.0, agent="A"))
+    for i, piece in enumerate(pieces):
+        printer(Chunk(run_id="r", seq=1 + i, t=0.0, agent="A", content=piece, index=i))
+    assert piped.getvalue().endswith(text)
+
+
+def test_dashboard_output_ends_with_a_newline_outside_a_terminal() -> None:
+    out = io.StringIO()
+    board = Dashboard(console=Console(file=out, width=60))
+    run = scripted_run([["A"]], swarm_type="Agent", tokens=10, bursts=1, pause=0)
+    run.add_sink(board)
+    run.result()
+    assert out.getvalue().endswith("╯\n")
+
+
+def test_replay_in_a_terminal_shows_parallel_agents_in_their_own_panels(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from nbswarm.cli import main
+    from nbswarm.recorder import record
+
+    with record() as rec:
+        scripted_run([["A", "B"]], swarm_type="ConcurrentWorkflow", tokens=40, bursts=2, pause=0).result()
+    path = tmp_path / "run.jsonl"
+    rec.save(path)
+    assert main(["replay", str(path), "--speed", "0"]) == 0
+    out = capsys.readouterr().out
+    lines = out.splitlines()
+    assert any(" a39" in line for line in lines) and any(" b39" in line for line in lines)
+    # Each agent's words sit in its own panel: no line mixes the two agents' tokens.
+    assert not [line for line in lines if re.search(r"\ba\d+\b", line) and re.search(r"\bb\d+\b", line)]
+    assert out.endswith("\n")
+
+
+def test_ctrl_c_ends_the_demo_with_one_line() -> None:
+    import signal
+    import subprocess
+    import sys
+
+    repo = str(Path(__file__).resolve().parent.parent)
+    env = dict(os.environ, PYTHONPATH=repo, NBSWARM_SIM_DELAY_SCALE="1")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "nbswarm", "demo"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        assert process.stdout.readline().startswith("1/2")  # the demo is streaming
+        process.send_signal(signal.SIGINT)
+        _, err = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(timeout=10)
+    assert process.returncode == 130
+    assert err.strip() == "nbswarm demo: interrupted"
