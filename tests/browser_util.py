@@ -237,9 +237,7 @@ CELL_STATE_JS = """(index) => {
 }"""
 
 
-def open_notebook(
-    page: Any, lab: Lab, name: str, *, timeout: float = 60.0, notebook7: bool = False
-) -> None:
+def open_notebook(page: Any, lab: Lab, name: str, *, timeout: float = 60.0, notebook7: bool = False) -> None:
     """Open ``name`` (in JupyterLab, or in Notebook 7) and wait until its kernel is idle."""
     from playwright.sync_api import Error as PlaywrightError
 
@@ -336,8 +334,8 @@ def panels_in_cell(page: Any, index: int) -> list[dict[str, Any]]:
             row: r,
             raw: text(el),
             visible: el.querySelector(".nbswarm-scroll").innerText,
-            rendered: el.classList.contains("nbswarm-rendered")
-              && [...el.querySelectorAll(".nbswarm-turn")].every((t) => t.classList.contains("nbswarm-has-md")),
+            rendered: el.classList.contains("nbswarm-rendered") && [...el.querySelectorAll(".nbswarm-turn")]
+              .every((t) => t.classList.contains("nbswarm-has-md")),
             turns: [...el.querySelectorAll(".nbswarm-turn")].map((t) => ({
               raw: t.querySelector(".nbswarm-text").textContent,
               md: t.querySelector(".nbswarm-md").innerHTML,

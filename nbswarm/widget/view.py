@@ -40,8 +40,10 @@ _CREATED: list[weakref.ref[LiveView]] = []  # every view of this kernel, oldest 
 class LiveView(anywidget.AnyWidget):
     """One live panel per agent of a run: ``LiveView().watch(run)``, then display it."""
 
-    _esm = _STATIC / "view.js"
-    _css = _STATIC / "view.css"
+    # The files' text, not their paths: anywidget watches a path's file and ties every instance to
+    # that watcher's signal for the life of the kernel, so no view could ever be freed.
+    _esm = (_STATIC / "view.js").read_text(encoding="utf-8")
+    _css = (_STATIC / "view.css").read_text(encoding="utf-8")
 
     _uid = traitlets.Unicode().tag(sync=True)
     """Names this widget's text store in the page (shared by all views of the widget)."""
