@@ -11,6 +11,7 @@ The widget and rich are imported only when they are used.
 
 from __future__ import annotations
 
+import sys
 import weakref
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
@@ -131,9 +132,27 @@ def _finished_view(events: Iterable[Event], markdown: bool, max_height: int) -> 
     return LiveView(events, final=True, markdown=markdown, max_height=max_height)
 
 
+_colab_ready = False
+
+
+def _colab_widgets() -> None:
+    """Google Colab renders third-party widgets only once its custom widget manager is on."""
+    global _colab_ready
+    if _colab_ready or "google.colab" not in sys.modules:
+        return
+    _colab_ready = True
+    try:
+        from google.colab import output  # type: ignore[import-not-found]
+
+        output.enable_custom_widget_manager()
+    except Exception:  # an older or unusual Colab: the view may still render
+        pass
+
+
 def _display(view: Any, run: Run | None) -> None:
     from IPython.display import display
 
+    _colab_widgets()
     handle = display(view, display_id=True)
     if getattr(handle, "display_id", None):
         view.display_id = handle.display_id  # what view.release() replaces with a static copy

@@ -12,6 +12,7 @@ import io
 import json
 import os
 import re
+import sys
 import weakref
 from collections.abc import Sequence
 from pathlib import Path
@@ -657,6 +658,21 @@ def test_notebook_front_ends_are_detected_by_capability(monkeypatch: pytest.Monk
     assert not display.in_notebook()
     monkeypatch.setattr(IPython, "get_ipython", lambda: None)
     assert not display.in_notebook()
+
+    # In Colab, showing a view first turns on Colab's manager for third-party widgets (once).
+    import types
+
+    enabled: list[bool] = []
+    colab = types.ModuleType("google.colab")
+    colab.output = types.SimpleNamespace(enable_custom_widget_manager=lambda: enabled.append(True))  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "google.colab", colab)
+    monkeypatch.setattr(display, "_colab_ready", False)
+    monkeypatch.setattr("IPython.display.display", lambda obj, **kw: None)
+    run = scripted_run([["A"]], swarm_type="Agent", tokens=5, bursts=1, pause=0)
+    run.result()
+    display._display(LiveView(run.events, final=True), run)
+    display._display(LiveView(run.events, final=True), run)
+    assert enabled == [True]
 
 
 # -- the terminal (issue 16) -----------------------------------------------------------------------
