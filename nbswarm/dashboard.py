@@ -138,6 +138,10 @@ def _agent_block(state: ViewState, panel: Panel, width: int, lines: int | None) 
     block: list[RenderableType] = [head, Rule(style=panel.color)]
     if figures["err"]:
         block.append(Text(figures["err"], style="red"))
+    turn = panel.turns[-1] if panel.turns else None
+    thinking = turn is not None and bool(turn.thinking or turn.thinking_pending)
+    if panel.status == "streaming" and thinking and not (turn.parts or turn.pending):  # type: ignore[union-attr]
+        block.append(Text("thinking…", style="dim italic"))  # a reasoning model: its text is to come
     block.append(body)
     return block
 

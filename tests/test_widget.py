@@ -758,3 +758,17 @@ def test_ctrl_c_ends_the_demo_with_one_line() -> None:
             process.wait(timeout=10)
     assert process.returncode == 130
     assert err.strip() == "nbswarm demo: interrupted"
+
+
+def test_dashboard_says_thinking_while_a_reasoning_model_has_no_text_yet() -> None:
+    state = ViewState()
+    state(metadata("Agent", ("A",)))
+    state(AgentStart(run_id="r", seq=1, t=0.0, agent="A"))
+    state(Chunk(run_id="r", seq=2, t=0.1, agent="A", content="Let me see", kind="reasoning"))
+    out = io.StringIO()
+    Console(file=out, width=60).print(render_state(state, width=60, lines=5))
+    assert "thinking…" in out.getvalue() and "Let me see" not in out.getvalue()
+    state(Chunk(run_id="r", seq=3, t=0.2, agent="A", content="Answer", index=1))
+    out = io.StringIO()
+    Console(file=out, width=60).print(render_state(state, width=60, lines=5))
+    assert "thinking…" not in out.getvalue() and "Answer" in out.getvalue()
