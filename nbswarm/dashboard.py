@@ -22,7 +22,7 @@ from rich.rule import Rule
 from rich.text import Text
 
 from .events import Event
-from .widget.state import Panel, ViewState
+from .widget.state import Panel, Turn, ViewState
 
 __all__ = ["Dashboard", "render_state"]
 
@@ -138,12 +138,14 @@ def _agent_block(state: ViewState, panel: Panel, width: int, lines: int | None) 
     block: list[RenderableType] = [head, Rule(style=panel.color)]
     if figures["err"]:
         block.append(Text(figures["err"], style="red"))
-    turn = panel.turns[-1] if panel.turns else None
-    thinking = turn is not None and bool(turn.thinking or turn.thinking_pending)
-    if panel.status == "streaming" and thinking and not (turn.parts or turn.pending):  # type: ignore[union-attr]
+    if panel.status == "streaming" and panel.turns and _only_thinking(panel.turns[-1]):
         block.append(Text("thinking…", style="dim italic"))  # a reasoning model: its text is to come
     block.append(body)
     return block
+
+
+def _only_thinking(turn: Turn) -> bool:
+    return bool(turn.thinking or turn.thinking_pending) and not (turn.parts or turn.pending)
 
 
 _consoles: dict[int, Console] = {}
