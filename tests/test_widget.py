@@ -632,12 +632,13 @@ def test_a_finished_view_keeps_its_text_once_and_old_views_can_be_released(
     assert nbswarm.release_views(keep=1) == 2
     assert [v.comm is None for v in views] == [True, True, False]
     released = [weakref.ref(view) for view in views[:2]]
+    kept = views[2]
     del views, view, runs, run
     gc.collect()
     assert [ref() for ref in released] == [None, None]  # nothing in the kernel holds them any more
     assert [display_id for _, display_id in updates] == ["d1", "d1"]
     assert "a49" in updates[0][0].data and "nbswarm-panel" in updates[0][0].data
-    assert nbswarm.release_views() == 1
+    assert nbswarm.release_views() == 1 and kept.comm is None
     with pytest.raises(ValueError):
         nbswarm.release_views(keep=-1)
 
