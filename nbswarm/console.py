@@ -19,7 +19,6 @@ from typing import TextIO
 
 from rich.cells import cell_len
 
-from .callbacks import LOOP_SEPARATOR
 from .events import AgentEnd, AgentStart, Chunk, Error, Event
 
 RULE = "━" * 62
@@ -103,6 +102,7 @@ class ConsolePrinter:
         self._wrap: WordWrap | None = None
         self._wrap_decided = False
         self._seen: set[str] = set()
+        self._line_ended: set[str] = set()  # agents whose last turn's "\n" is already written
 
     @property
     def _out(self) -> TextIO:
@@ -125,7 +125,11 @@ class ConsolePrinter:
         kind = type(event)
         if kind is Chunk:
             if self.live and event.agent in self.loops and event.kind == "text":
-                self._write_text(event.content)
+                text = event.content
+                if event.agent in self._line_ended:  # a later turn's separator chunk: that "\n" is written
+                    self._line_ended.discard(event.agent)
+                    text = text[1:] if text.startswith("\n") else text
+                self._write_text(text)
         elif kind is AgentStart and event.agent in self.loops:
             if self.live:
                 self._open(event.agent)
@@ -141,7 +145,10 @@ class ConsolePrinter:
 
     def _open(self, agent: str) -> None:
         if agent in self._seen:
-            self._out.write(LOOP_SEPARATOR[1:])  # the turn's own "\n" already ended the line
+            if self.live:  # the separator arrives as the turn's first chunk
+                self._line_ended.add(agent)
+            else:
+                self._out.write("\n")  # the turn's own "\n" already ended the line
         else:
             self._seen.add(agent)
             self._out.write("\n" + header(agent, self.loops[agent]))

@@ -22,7 +22,7 @@ from rich.rule import Rule
 from rich.text import Text
 
 from .events import Event
-from .widget.state import Panel, Turn, ViewState
+from .viewstate import Panel, Turn, ViewState
 
 __all__ = ["Dashboard", "render_state"]
 

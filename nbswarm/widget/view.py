@@ -26,10 +26,10 @@ from typing import Any
 import anywidget
 import traitlets
 
-from ..events import Event
+from ..events import LOOP_SEPARATOR, Event
 from ..run import Run
+from ..viewstate import ViewState
 from .markdown import render_markdown
-from .state import LOOP_JOIN, ViewState
 
 __all__ = ["LiveView", "ViewSink", "release_views"]
 
@@ -114,9 +114,9 @@ class LiveView(anywidget.AnyWidget):
             return self.state.texts()
         out: dict[str, str] = {}
         for panel in self.view_state.get("panels", []):
-            text = LOOP_JOIN.join(turn["text"] for turn in panel.get("turns", []))
-            agent = panel["agent"]
-            out[agent] = out[agent] + LOOP_JOIN + text if agent in out else text
+            text = "".join(turn["text"] for turn in panel.get("turns", []))  # a later turn starts
+            agent = panel["agent"]  # with the separator chunk
+            out[agent] = out[agent] + LOOP_SEPARATOR + text if agent in out else text
         return out
 
     def release(self) -> None:
@@ -138,6 +138,14 @@ class LiveView(anywidget.AnyWidget):
         if isinstance(content, dict) and content.get("k") == "hello" and not self.state.closed:
             self.flush()
             self.send({"k": "snap", "state": self.state.snapshot()})
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        """``show()`` displays the view and returns it: as the cell's ``Out[n]`` it is text only."""
+        from ..display import shown_in_this_cell
+
+        if shown_in_this_cell(self):
+            return {"text/plain": repr(self)}
+        return super()._repr_mimebundle_(**kwargs)
 
     def __repr__(self) -> str:
         run = self.state.run

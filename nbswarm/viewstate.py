@@ -8,14 +8,17 @@ the rendered form of turns that just ended), so a display sends bytes linear in 
 often it updates. ``snapshot()`` is the full state.
 
 A panel is one agent at one flow step (an agent that appears in two steps gets two panels); each
-loop of the agent is a *turn* of the panel, and the panel's text is its turns joined by a blank
-line, as an agent's returned text joins them. Reasoning (``Chunk.kind == "reasoning"``) is kept
-per turn beside the text and is never part of it. Rows are the flow's steps: the agents of a
-step sit side by side.
+loop of the agent is a *turn* of the panel, kept as it streamed (a later turn starts with the
+separator chunk the engine sends), so the panel's text -- its turns one after another -- equals
+the agent's returned text. Reasoning (``Chunk.kind == "reasoning"``) is kept per turn beside the
+text and is never part of it. Rows are the flow's steps, read from ``Metadata.steps``: the agents
+of a step sit side by side.
 
 **tokens/s** is one figure everywhere (panel, dashboard, ``rec.metrics()``, plots): output
 tokens / the agent's busy time, from each turn's ``agent_start`` to its ``agent_end`` (the wait
 for the first token included), summed over turns.
+
+It lives outside ``nbswarm.widget`` so the terminal dashboard does not import the widget package.
 """
 
 from __future__ import annotations
@@ -24,13 +27,10 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..events import AgentEnd, AgentStart, Chunk, End, Error, Event, Metadata, Start, Usage
-from ..palette import PALETTE
+from .events import LOOP_SEPARATOR, AgentEnd, AgentStart, Chunk, End, Error, Event, Metadata, Start, Usage
+from .palette import PALETTE
 
 __all__ = ["LAYOUTS", "Panel", "Turn", "ViewState"]
-
-LOOP_JOIN = "\n\n"
-"""Between the turns of later loops in one panel (as ``Agent.run`` joins them)."""
 
 LAYOUTS = {
     "Agent": "single",
@@ -96,8 +96,8 @@ class Panel:
 
     @property
     def text(self) -> str:
-        """Everything received so far (pending included): the turns joined as the agent joins them."""
-        return LOOP_JOIN.join(turn.text for turn in self.turns)
+        """Everything received so far (pending included): the turns one after another."""
+        return "".join(turn.text for turn in self.turns)
 
     def figures(self, now: float) -> dict[str, Any]:
         """The wire form of everything but the text (small: sent with every delta that touches it).
@@ -212,9 +212,10 @@ class ViewState:
             return [agents[:1]]
         if event.swarm_type == "ConcurrentWorkflow":
             return [agents]
-        if event.swarm_type == "AgentRearrange" and event.flow:
-            return _flow_steps(event.flow, agents)
-        return []  # sequential: panels appear in order as their agents start
+        if event.swarm_type == "SequentialWorkflow":
+            return []  # sequential: panels appear in order as their agents start
+        known = set(agents)
+        return [[name for name in step if name in known] for step in event.steps]
 
     def _start(self, event: Start) -> None:
         if self.run["status"] == "waiting":
@@ -409,7 +410,8 @@ class ViewState:
         """Each agent's text (panels of one agent joined in step order): what the display shows."""
         out: dict[str, str] = {}
         for panel in self.panels:
-            out[panel.agent] = out[panel.agent] + LOOP_JOIN + panel.text if panel.agent in out else panel.text
+            before = out.get(panel.agent)
+            out[panel.agent] = panel.text if before is None else before + LOOP_SEPARATOR + panel.text
         return out
 
     def tail(self, panel: Panel, chars: int) -> str:
@@ -423,9 +425,6 @@ class ViewState:
                 size += len(part)
                 if size >= chars:
                     return "".join(reversed(pieces))[-chars:] if chars > 0 else ""
-            if number:
-                pieces.append(LOOP_JOIN)
-                size += len(LOOP_JOIN)
         return "".join(reversed(pieces))[-chars:] if chars > 0 else ""
 
     def release_text(self) -> None:
@@ -444,16 +443,6 @@ _HANDLERS = {
     Error: ViewState._error,
     End: ViewState._end,
 }
-
-
-def _flow_steps(flow: str, agents: list[str]) -> list[list[str]]:
-    """``"A, B -> C"`` as ``[["A", "B"], ["C"]]``; names not among ``agents`` are left out."""
-    known = set(agents)
-    steps = []
-    for step in flow.split("->"):
-        names = [name.strip() for name in step.split(",")]
-        steps.append([name for name in names if name and (not known or name in known)])
-    return steps
 
 
 def _round(value: float | None, digits: int = 3) -> float | None:
