@@ -208,7 +208,7 @@ def measure(kc: Any, kind: str, tokens: int, agents: int) -> dict[str, Any]:
                     html_last[content["comm_id"]] = state["value"]
                 if "view_state" in state:
                     panels = state["view_state"]["panels"]
-                    final_texts = ["\n\n".join(t["text"] for t in p["turns"]) for p in panels]
+                    final_texts = ["".join(t["text"] for t in p["turns"]) for p in panels]
     drained = last - sent
     while reply is None:
         candidate = kc.get_shell_msg(timeout=600)

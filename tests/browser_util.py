@@ -317,7 +317,7 @@ def stop_sampling(page: Any, index: int) -> list[dict[str, Any]]:
 
 # A panel's raw text: its turns' texts joined by a blank line, as the agent joins its loops.
 PANEL_TEXT_JS = """(el) => [...el.querySelectorAll(".nbswarm-turn > .nbswarm-text")]
-  .map((t) => t.textContent).join("\\n\\n")"""
+  .map((t) => t.textContent).join("")"""
 
 
 def panels_in_cell(page: Any, index: int) -> list[dict[str, Any]]:

@@ -231,7 +231,7 @@ DIGESTS_JS = """async (index) => {
   const out = {};
   for (const el of cell.node.querySelectorAll(".nbswarm-panel")) {
     const turns = [...el.querySelectorAll(".nbswarm-turn > .nbswarm-text")];
-    const text = turns.map((t) => t.textContent).join("\\n\\n");
+    const text = turns.map((t) => t.textContent).join("");
     const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
     out[el.dataset.agent] = [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
   }

@@ -70,9 +70,9 @@ class Executed:
         return [self.widgets[i]["view_state"] for i in shown if "view_state" in self.widgets.get(i, {})]
 
     def panels(self, view: dict) -> dict[str, dict]:
-        """Each panel's stored state, with ``text``: its turns joined as the agent joins its loops."""
+        """Each panel's stored state, with ``text``: its turns one after another."""
         return {
-            panel["agent"]: {**panel, "text": "\n\n".join(turn["text"] for turn in panel.get("turns", []))}
+            panel["agent"]: {**panel, "text": "".join(turn["text"] for turn in panel.get("turns", []))}
             for panel in view["panels"]
         }
 

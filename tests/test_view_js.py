@@ -23,7 +23,18 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import browser_util as bu
 from widget_util import RecordingComm
 
-from nbswarm.events import AgentEnd, AgentStart, Chunk, End, Error, Event, Metadata, Start, Usage
+from nbswarm.events import (
+    LOOP_SEPARATOR,
+    AgentEnd,
+    AgentStart,
+    Chunk,
+    End,
+    Error,
+    Event,
+    Metadata,
+    Start,
+    Usage,
+)
 from nbswarm.widget import LiveView
 
 pytestmark = [
@@ -80,7 +91,7 @@ window.harness = {
       return {
         agent: el.dataset.agent,
         status: el.dataset.status,
-        raw: turns.map((t) => t.querySelector(".nbswarm-text").textContent).join("\\n\\n"),
+        raw: turns.map((t) => t.querySelector(".nbswarm-text").textContent).join(""),
         visible: el.querySelector(".nbswarm-scroll").innerText,
         turns: turns.map((t) => ({
           raw: t.querySelector(".nbswarm-text").textContent,
@@ -247,13 +258,14 @@ def test_a_panel_that_streams_a_second_turn_shows_it_and_renders_each_turn(page:
     # The second turn streams: its text is on screen under the rendered first turn.
     pieces = tokens(TURN_TWO)
     script.emit(AgentStart, agent="Solo", loop=1)
+    script.emit(Chunk, agent="Solo", content=LOOP_SEPARATOR, index=0)  # as the engine sends it
     for index, piece in enumerate(pieces[:5]):
         script.emit(Chunk, agent="Solo", content=piece, index=index)
     script.view.flush()
     play(page, view, script.ops())
     solo = panels(page)["Solo"]
     assert [t["rawShown"] for t in solo["turns"]] == [False, True]
-    assert solo["turns"][1]["raw"] == "".join(pieces[:5])
+    assert solo["turns"][1]["raw"] == LOOP_SEPARATOR + "".join(pieces[:5])
     assert "Next steps:" in solo["visible"] and "solar first" not in solo["visible"]
 
     for index, piece in enumerate(pieces[5:], start=5):

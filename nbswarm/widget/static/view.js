@@ -3,7 +3,8 @@
 // The kernel sends at most ~25 messages a second per view:
 //   {k: "d", seq, x: {panelId: [[turn, newText], ...]}, r: {...reasoning, same form},
 //    h: {panelId: [[turn, html], ...]}, p: [figures of changed panels], run, rows, layout}.
-// A panel's text is its turns (the agent's loops) joined by a blank line. When a turn ends the
+// A panel's text is its turns (the agent's loops) one after another: the engine sends the blank
+// line between loops as the first chunk of the later turn. When a turn ends the
 // kernel renders its markdown (markdown-it-py, raw HTML escaped) and sends the HTML in `h`; this
 // file renders no markdown itself. Text is kept per *model* (a Store), not per view, so a view
 // rendered late (a second display, a re-render) starts from everything received. A frontend
@@ -11,7 +12,6 @@
 // snapshot ("hello"); the final state, text included, arrives in the `view_state` trait.
 
 const STORES = new Map(); // model uid -> Store (one per widget model in this page)
-const LOOP_JOIN = "\n\n";
 
 function turnOf(panel, number) {
   while (panel.turns.length <= number) panel.turns.push({ text: "", think: "", html: null });
@@ -104,7 +104,7 @@ export class Store {
 
   text(id) {
     const panel = this.panels.get(id);
-    return panel ? panel.turns.map((t) => t.text).join(LOOP_JOIN) : "";
+    return panel ? panel.turns.map((t) => t.text).join("") : ""; // a later turn starts with its separator
   }
 
   emit(change) {
