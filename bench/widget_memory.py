@@ -8,7 +8,10 @@ accumulates. Measured in a real ipykernel (this venv's python), RSS read from /p
 * views    -- each run shown with ``nbswarm.show(run)``, every view kept;
 * released -- the same, calling ``nbswarm.release_views(keep=5)`` after each run.
 
-Printed: RSS growth over the 200 runs and per run, and the ratio to the baseline's growth.
+Printed per mode: RSS growth over the runs, and the Python memory still held after them
+(tracemalloc: the growth per run between traced sessions of N/8 and N/4 runs in the same kernel,
+each from before its first run to after its last and a ``gc.collect()``, times N): what the
+session keeps, without the memory the allocator holds on to after freeing it.
 
     .venv/bin/python bench/widget_memory.py            # 200 runs x 3 agents x 2,000 tokens
     .venv/bin/python bench/widget_memory.py --runs 50  # quicker
@@ -26,7 +29,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 
 SETUP = r"""
-import asyncio, gc, os
+import asyncio, gc, os, time
 import nbswarm
 from IPython.display import display
 from nbswarm.events import AgentEnd, AgentStart, Chunk, End, Metadata, Start, Usage
@@ -56,9 +59,13 @@ def rss_mb():
             if line.startswith("VmRSS:"):
                 return int(line.split()[1]) / 1024
 
-def session(mode, runs, tokens, agents):
+def session(mode, runs, tokens, agents, trace=False):
+    import tracemalloc
     names = [f"Agent-{i}" for i in range(agents)]
     gc.collect()
+    if trace:
+        tracemalloc.start()
+    traced = tracemalloc.get_traced_memory()[0]
     start = rss_mb()
     for _ in range(runs):
         run = make_run(tokens, names)
@@ -67,12 +74,16 @@ def session(mode, runs, tokens, agents):
         run.result()
         if mode == "released":
             nbswarm.release_views(keep=5)
+    time.sleep(1.5)  # a finished run's driver lets go of it within its polling back-off (<= 1 s)
     gc.collect()
-    return [start, rss_mb()]
+    end = rss_mb()
+    held = (tracemalloc.get_traced_memory()[0] - traced) / 1e6
+    tracemalloc.stop()
+    return [start, end, held]
 """
 
 
-def measure(mode: str, runs: int, tokens: int, agents: int) -> tuple[float, float]:
+def measure(mode: str, runs: int, tokens: int, agents: int) -> tuple[float, float, float]:
     """One fresh kernel per mode, so one mode's garbage never counts for another."""
     from jupyter_client.manager import start_new_kernel
 
@@ -84,17 +95,23 @@ def measure(mode: str, runs: int, tokens: int, agents: int) -> tuple[float, floa
         kc.execute_interactive(
             f"session({mode!r}, 3, {tokens}, {agents})", timeout=120, output_hook=lambda msg: None
         )  # warm up
-        reply = kc.execute_interactive(
-            "",
-            timeout=1800,
-            user_expressions={"r": f"session({mode!r}, {runs}, {tokens}, {agents})"},
-            output_hook=lambda msg: None,
-        )
-        data = reply["content"]["user_expressions"]["r"]
-        if data.get("status") != "ok":
-            raise RuntimeError(f"{mode} failed in the kernel: {data}")
-        start, end = ast.literal_eval(data["data"]["text/plain"])
-        return start, end
+        out = []
+        few = max(1, runs // 8)
+        for expression in (  # RSS untraced; then what stays held per run, traced (tracemalloc costs
+            # memory): the slope between sessions of `few` and `2 * few` runs, so fixed costs cancel
+            f"session({mode!r}, {runs}, {tokens}, {agents})",
+            f"session({mode!r}, {few}, {tokens}, {agents}, trace=True)",
+            f"session({mode!r}, {2 * few}, {tokens}, {agents}, trace=True)",
+        ):
+            reply = kc.execute_interactive(
+                "", timeout=1800, user_expressions={"r": expression}, output_hook=lambda msg: None
+            )
+            data = reply["content"]["user_expressions"]["r"]
+            if data.get("status") != "ok":
+                raise RuntimeError(f"{mode} failed in the kernel: {data}")
+            out.append(ast.literal_eval(data["data"]["text/plain"]))
+        (start, end, _), (_, _, held_few), (_, _, held_twice) = out
+        return start, end, (held_twice - held_few) / few * runs
     finally:
         kc.stop_channels()
         km.shutdown_kernel(now=True)
@@ -113,20 +130,21 @@ def main() -> None:
         f"{args.runs} runs x {args.agents} agents x {args.tokens:,} tokens in one kernel "
         f"({text_mb:.1f} MB of text in all); {sys.executable}"
     )
-    growth: dict[str, float] = {}
+    held: dict[str, float] = {}
     for mode in ("baseline", "views", "released"):
         started = time.perf_counter()
-        start, end = measure(mode, args.runs, args.tokens, args.agents)
-        growth[mode] = end - start
+        start, end, held[mode] = measure(mode, args.runs, args.tokens, args.agents)
+        per_run = (end - start) / args.runs * 1000
         print(
-            f"  {mode:9s} RSS {start:7.1f} -> {end:7.1f} MB: +{growth[mode]:6.1f} MB "
-            f"({growth[mode] / args.runs * 1000:6.0f} kB/run) in {time.perf_counter() - started:5.1f} s",
+            f"  {mode:9s} RSS {start:6.1f} -> {end:6.1f} MB (+{per_run:4.0f} kB/run); "
+            f"Python objects still held after the runs: {held[mode]:6.2f} MB "
+            f"({held[mode] / args.runs * 1000:5.1f} kB/run); {time.perf_counter() - started:5.1f} s",
             flush=True,
         )
-    base = max(growth["baseline"], 1.0)
     print(
-        f"growth vs baseline: views {growth['views'] / base:.1f}x, released {growth['released'] / base:.1f}x "
-        f"(baseline growth floored at 1 MB for the ratio)"
+        f"held per run vs the text of a run ({text_mb / args.runs * 1000:.0f} kB): "
+        f"views {held['views'] / text_mb:.2f}x, released {held['released'] / text_mb:.2f}x "
+        "(RSS also counts memory the allocator keeps after freeing it)"
     )
 
 
