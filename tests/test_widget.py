@@ -781,3 +781,13 @@ def test_dashboard_says_thinking_while_a_reasoning_model_has_no_text_yet() -> No
     out = io.StringIO()
     Console(file=out, width=60).print(render_state(state, width=60, lines=5))
     assert "thinking…" not in out.getvalue() and "Answer" in out.getvalue()
+
+
+def test_a_sim_reasoning_models_thinking_is_kept_apart_from_its_answer() -> None:
+    agent = Agent(agent_name="R", model_name="sim/o3-mini", print_on=False, streaming_on=True)
+    run = agent.stream("Why is the sky blue?")
+    view = LiveView().watch(run)
+    run.result()
+    (turn,) = view.view_state["panels"][0]["turns"]
+    assert turn["think"] and turn["think"] not in turn["text"]
+    assert turn["text"] == run.outputs["R"] and turn["html"]
