@@ -298,6 +298,8 @@ def test_names_are_stripped_before_they_are_compared_and_errors_do_not_echo_inpu
         ok = requests.post(url, json=stripped)
     assert dup.status_code == 422 and dup.json()["field"] == "agents[1].agent_name"
     assert unknown.status_code == 422 and huge not in unknown.json()["error"]
+    shown, caret = unknown.json()["error"].splitlines()[1:3]  # a window of the flow, the caret in it
+    assert len(shown) < 100 and shown[caret.index("^")] == "Z"
     assert ok.status_code == 200
     assert {o["agent"] for o in ok.json()["outputs"]} == {"Researcher", "Critic", "Writer"}
 

@@ -265,6 +265,18 @@ def build_agent(
     )
 
 
+def _flow_message(exc: FlowError, width: int = 40) -> str:
+    """A flow error as the flow module writes it (reason, then the flow with a caret under the
+    column), but quoting at most ``width`` characters either side of the column, not the whole flow."""
+    reason = str(exc).partition("\n")[0]
+    reason = reason if len(reason) <= 300 else reason[:300] + "..."
+    flow, position = exc.flow, exc.position
+    start, end = max(0, position - width), min(len(flow), position + width)
+    shown = ("..." if start else "") + flow[start:end] + ("..." if end < len(flow) else "")
+    caret = " " * (position - start + (3 if start else 0)) + "^"
+    return f"{reason}\n  {shown}\n  {caret}"
+
+
 def agent_request(body: Any, limits: Limits, provider_for: ProviderFor) -> AgentRequest:
     """``POST /v1/agent/completions``: ``{"agent_config": {...}, "task": ...}``."""
     body = as_object(body, "")
@@ -338,8 +350,8 @@ def swarm_request(body: Any, limits: Limits, provider_for: ProviderFor) -> Swarm
             swarm = ConcurrentWorkflow(agents, **common)
         else:
             swarm = SequentialWorkflow(agents, **common)
-    except FlowError as exc:  # its first line: the reason and the column, not the whole flow again
-        raise PayloadError("rearrange_flow", str(exc).partition("\n")[0][:300]) from None
+    except FlowError as exc:
+        raise PayloadError("rearrange_flow", _flow_message(exc)) from None
     except InvalidArgument as exc:
         raise PayloadError("agents", str(exc)[:300]) from None
     slots = [agent for step in swarm.steps for agent in step]

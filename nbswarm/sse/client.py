@@ -140,7 +140,7 @@ def _refusal(response: httpx.Response, body: bytes) -> StreamError:
             reason="redirect",
         )
     if status >= 400:
-        return StreamError(f"{where} failed with HTTP {status}: {text}", reason="http_status")
+        return StreamError(f"{where} failed with HTTP {status}: {_said(text)}", reason="http_status")
     kind = response.headers.get("content-type", "").partition(";")[0].strip()
     hint = " (did the payload ask for streaming: 'stream'/'streaming_on': true?)" if "json" in kind else ""
     return StreamError(
@@ -214,6 +214,22 @@ def _head(response: httpx.Response) -> bytes:
         if len(body) >= _BODY_LIMIT:
             break
     return body
+
+
+def _said(text: str) -> str:
+    """What a JSON error body says, readable: its message with real line breaks (a flow error's
+    caret stays under its column) and the field it names; any other body as it came."""
+    try:
+        body = json.loads(text)
+    except ValueError:
+        return text
+    if not isinstance(body, dict):
+        return text
+    message = next((body[k] for k in ("error", "detail", "message") if isinstance(body.get(k), str)), None)
+    if message is None:
+        return text
+    field = body.get("field")
+    return f"{message}\n(field: {field})" if isinstance(field, str) else message
 
 
 async def _ahead(response: httpx.Response) -> bytes:
