@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from .recorder import Recorder, record
     from .sse.client import remote_run
     from .sweeps import Sweep, grid, sweep
+    from .widget.view import release_views
 
 __version__ = "0.1.0"
 
@@ -33,6 +34,7 @@ _LAZY = {
     "record": ".recorder",
     "remote_run": ".sse.client",
     "replay": "._replay",
+    "release_views": ".widget.view",
     "show": ".display",
     "Sweep": ".sweeps",
     "grid": ".sweeps",
@@ -75,6 +77,7 @@ __all__ = [
     "Usage",
     "grid",
     "record",
+    "release_views",
     "remote_run",
     "replay",
     "show",

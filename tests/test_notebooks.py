@@ -70,7 +70,11 @@ class Executed:
         return [self.widgets[i]["view_state"] for i in shown if "view_state" in self.widgets.get(i, {})]
 
     def panels(self, view: dict) -> dict[str, dict]:
-        return {panel["agent"]: panel for panel in view["panels"]}
+        """Each panel's stored state, with ``text``: its turns one after another."""
+        return {
+            panel["agent"]: {**panel, "text": "".join(turn["text"] for turn in panel.get("turns", []))}
+            for panel in view["panels"]
+        }
 
     def _outputs(self) -> list[Any]:
         return [o for cell in self.nb.cells if cell.cell_type == "code" for o in cell.outputs]
@@ -221,8 +225,9 @@ def test_05_sweep_of_prompt_variants_live_table_figure_and_one_run(run_notebook:
     assert "lost events: 0 | runs: 16 |" in ex.stdout
     progress = [w["value"] for w in ex.widgets.values() if "sweep sw" in str(w.get("value"))]
     assert len(progress) == 1 and "16 completed" in progress[0] and "0 failed" in progress[0]
-    table = next(text for text in ex.results if "max_tokens" in text and "run_id" in text)
-    assert table.count("completed") == 16 and "baseline" in table and "expert" in table
+    # The runs' table is a styled HTML table, its output column left-aligned and wrapped.
+    assert ex.html.count(">completed<") == 16 and ">baseline<" in ex.html and ">expert<" in ex.html
+    assert re.search(r"text-align: left;\s*white-space: normal", ex.html)
     means = next(text for text in ex.results if "output_tokens" in text and "run_id" not in text)
     limited = [line for line in means.splitlines() if line.split()[-4:-3] and " 120 " in f" {line} "]
     assert limited and all(float(line.split()[-2]) <= 120 for line in limited)  # the length limit shows
@@ -244,7 +249,8 @@ def test_06_remote_stream_is_shown_recorded_and_the_server_stopped(run_notebook:
     flips = re.search(r"^flips in the remote stream: (\d+)$", ex.stdout, re.M)
     assert flips and int(flips[1]) >= 3
     assert "'agent_start': 3" in ex.stdout and "'agent_end': 3" in ex.stdout
-    assert "HTTP 422" in ex.stdout and '"field":"rearrange_flow"' in ex.stdout
+    assert "HTTP 422" in ex.stdout and "(field: rearrange_flow)" in ex.stdout
+    assert re.search(r"^ +\^$", ex.stdout, re.M)  # the server's caret, on a line of its own
     assert "HTTP 401" in ex.stdout
     assert ex.images == 1
     assert "server stopped: True" in ex.stdout and "Finished server process" in ex.stdout

@@ -91,9 +91,13 @@ print("lost events:", sum(rec.gaps.values()), "| runs:", len(rec.runs), "| event
 
 # %%
 table = sw.table
-table.drop(columns=["task", "item", "worker", "error"]).round(
-    {"ttft": 2, "duration": 2, "tokens_per_s": 0, "cost": 5}
-).assign(output=table["output"].str.slice(0, 50) + "…")
+shown = table.drop(columns=["task", "item", "worker", "error"]).assign(
+    output=table["output"].str.slice(0, 160).str.replace("\n", " ") + "…"
+)
+# Text reads left-aligned and wrapped (notebooks right-align table cells): a pandas Styler says so.
+shown.style.format({"ttft": "{:.2f}", "duration": "{:.2f}", "tokens_per_s": "{:.0f}", "cost": "{:.5f}"}).set_properties(
+    subset=["output"], **{"text-align": "left", "white-space": "normal", "min-width": "24em"}
+)
 
 # %% [markdown]
 # Averages per variant are one `groupby` away. The limit of 120 tokens shows in `output_tokens`;
