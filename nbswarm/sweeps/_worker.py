@@ -226,8 +226,8 @@ async def run_specs(
     where: str | None = None,
 ) -> None:
     """Run ``specs``, at most ``concurrency`` at a time, every event into ``batcher``; then send the rest."""
-    for key, value in (specs[0].env if specs else {}).items():
-        os.environ.setdefault(key, value)
+    # The driver's NBSWARM_*/LITELLM_* settings as they are now (a worker outlives a sweep).
+    os.environ.update(specs[0].env if specs else {})
     where = where or worker_name()
     limit = asyncio.Semaphore(concurrency)
 
