@@ -257,3 +257,14 @@ def test_a_run_that_ignores_cancel_is_stopped_hard_after_the_grace_period() -> N
     for events in by_run.values():
         assert events[-3].type == "error" and events[-3].error_type == "Cancelled"
         assert events[-4].type == "agent_end" and events[-4].output.startswith("w0 w1 ")
+
+
+def test_workers_get_the_drivers_sim_settings_but_never_its_keys(monkeypatch) -> None:
+    from nbswarm.sweeps._spec import items_of
+
+    monkeypatch.setenv("NBSWARM_SIM_DELAY_SCALE", "0.5")
+    monkeypatch.setenv("NBSWARM_API_KEY", "secret")
+    monkeypatch.setenv("LITELLM_MASTER_KEY", "secret")
+    env = items_of("s", [{}], ["t"])[0].env
+    assert env["NBSWARM_SIM_DELAY_SCALE"] == "0.5"
+    assert "NBSWARM_API_KEY" not in env and "LITELLM_MASTER_KEY" not in env

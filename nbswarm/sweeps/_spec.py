@@ -18,7 +18,10 @@ from ..errors import InvalidArgument
 __all__ = ["RunSpec", "grid", "items_of"]
 
 ENV_PREFIXES = ("NBSWARM_", "LITELLM_")
-"""Environment variables a worker takes from the driver (sim speed, simulate, litellm's price map)."""
+"""Environment variables a worker takes from the driver (sim speed, simulate, litellm's price map)..."""
+_SECRET_WORDS = ("KEY", "TOKEN", "SECRET", "PASSWORD")
+"""...except anything that looks like a credential: workers have their own (and Ray ships specs
+through its object store)."""
 
 
 def grid(**axes: Any) -> list[dict[str, Any]]:
@@ -86,7 +89,11 @@ def tasks_of(task_or_tasks: Any) -> list[str]:
 
 def items_of(sweep_id: str, variants: list[dict[str, Any]], tasks: list[str]) -> list[RunSpec]:
     """The first attempt of every (variant, task) item, variant-major."""
-    env = {k: v for k, v in os.environ.items() if k.startswith(ENV_PREFIXES)}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k.startswith(ENV_PREFIXES) and not any(word in k.upper() for word in _SECRET_WORDS)
+    }
     return [
         RunSpec(item=i, variant=variant, task=task, attempt=1, run_id=f"{sweep_id}-{i:05d}-a1", env=env)
         for i, (variant, task) in enumerate(itertools.product(variants, tasks))
