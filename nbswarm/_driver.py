@@ -31,7 +31,7 @@ from contextlib import suppress
 from typing import TYPE_CHECKING, Any
 
 from . import _engine_loop
-from ._eventlog import EventLog
+from ._eventlog import EventLog, new_chunk
 from ._fanout import FLUSH_INTERVAL, Fanout
 from .events import Chunk, End, Error, Event
 
@@ -96,7 +96,10 @@ class Driver:
         with log.lock:  # inlined EventLog.append: this is the per-chunk hot path
             events = log.events
             t = log.clock() - log.t0
-            event = cls(run_id=self.run_id, seq=len(events), t=t, **fields)
+            if cls is Chunk:
+                event: Event = new_chunk(self.run_id, len(events), t, **fields)
+            else:
+                event = cls(run_id=self.run_id, seq=len(events), t=t, **fields)
             events.append(event)
         if cls is not Chunk:
             log.observe(event)
