@@ -27,6 +27,7 @@ third of that, and would stream fewer chunks than this header says).
 
     .venv/bin/python bench/parallel.py                       # everything
     .venv/bin/python bench/parallel.py --agents 500 1000 --mode paced --no-cpu-bound
+    .venv/bin/python bench/parallel.py --agents 1000 --no-cpu-bound --hold-full-gc   # GC's share
 """
 
 from __future__ import annotations
@@ -209,7 +210,9 @@ class CpuMeter:
         )
 
 
-def lag_ms(n_agents: int, paced: bool = False) -> tuple[list[float], list[float], CpuMeter]:
+def lag_ms(
+    n_agents: int, paced: bool = False, hold_full_gc: bool = False
+) -> tuple[list[float], list[float], CpuMeter]:
     provider = Paced(n_agents) if paced else ScheduledSim(SimProfile(length=120, delay_scale=1.0))
     agents = [
         Agent(agent_name=f"A{i}", system_prompt=f"You are A{i}", provider=provider, print_on=False)
@@ -223,8 +226,15 @@ def lag_ms(n_agents: int, paced: bool = False) -> tuple[list[float], list[float]
             counts[agent] += 1
 
     counts: dict[str, int] = {}
-    with CpuMeter() as meter:
-        ConcurrentWorkflow(agents=agents).run(TASK, streaming_callback=on_chunk)
+    gc.collect()  # each run starts from a clean heap, not walking the last run's garbage
+    thresholds = gc.get_threshold()
+    if hold_full_gc:  # diagnostic: no full collection during the run (young ones go on)
+        gc.set_threshold(thresholds[0], thresholds[1], 1_000_000)
+    try:
+        with CpuMeter() as meter:
+            ConcurrentWorkflow(agents=agents).run(TASK, streaming_callback=on_chunk)
+    finally:
+        gc.set_threshold(*thresholds)
     if isinstance(provider, ScheduledSim):
         provider.settle()
     scheduled = sorted((at - provider.due[agent][i]) * 1000 for agent, i, at in received)
@@ -259,12 +269,18 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--agents", type=int, nargs="+", default=[10, 50, 200, 500, 1000])
     parser.add_argument("--mode", choices=[*MODES, "both"], default="both")
     parser.add_argument("--no-cpu-bound", action="store_true", help="skip part 1 (3 agents x 2,000 chunks)")
+    parser.add_argument(
+        "--hold-full-gc",
+        action="store_true",
+        help="diagnostic: hold off full garbage collections during each run, to see their share of the lag",
+    )
     args = parser.parse_args(argv)
     if any(n < 1 for n in args.agents):
         parser.error("--agents must be positive")
     if not args.no_cpu_bound:
         cpu_bound()
-    print(f"{os.cpu_count()} cores; task {TASK!r}")
+    held = "; full garbage collections held off during each run" if args.hold_full_gc else ""
+    print(f"{os.cpu_count()} cores; task {TASK!r}{held}")
     for mode in MODES if args.mode == "both" else [args.mode]:
         title, paced = MODES[mode]
         print()
@@ -276,7 +292,7 @@ def main(argv: list[str] | None = None) -> None:
         )
         lag_ms(10, paced)  # warm up: the sim's tokenizer and price map, the engine loop
         for n in args.agents:
-            scheduled, engine, meter = lag_ms(n, paced)
+            scheduled, engine, meter = lag_ms(n, paced, args.hold_full_gc)
             print(
                 f"  {n:>6} {len(engine):>7} | {'':>12} {statistics.median(scheduled):>6.1f}"
                 f" {pct(scheduled, 0.99):>7.1f}"
