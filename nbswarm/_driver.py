@@ -17,6 +17,15 @@ Which thread runs what (``Run`` inherits this class; see ``nbswarm.run``):
 * Leaving early (``break``, an exception in the loop body, ``close()``, leaving
   ``with``) cancels the body, waits for it (bounded by ``CLOSE_TIMEOUT``),
   delivers the rest and closes every sink.
+
+A consumer in another thread needs the GIL, and a busy loop never lets go of it
+for long: every loop iteration releases the GIL in ``select`` and takes it back
+within microseconds, before the woken consumer thread can run, and each such
+switch restarts the consumer's 5 ms wait for a forced switch. With hundreds of
+agents the consumer could lose that race for hundreds of ms. So when a window
+opens and the consumer has not looked at the log for ``STARVED_AFTER``, the
+loop hands over: it wakes the consumer and waits (at most ``HANDOFF_TIMEOUT``,
+the GIL released) until the consumer is running.
 """
 
 from __future__ import annotations
@@ -61,6 +70,12 @@ delay. While the run is quiet (a model thinking) the interval doubles up to ``WA
 WAIT_SLICE = 1.0
 """The longest a consumer waits between looks (``FLUSH_INTERVAL`` if a sink wants flushes)."""
 
+STARVED_AFTER = 0.005
+"""Seconds an event may wait unseen by a consumer in another thread before the loop hands it the GIL."""
+
+HANDOFF_TIMEOUT = 0.001
+"""The longest the loop waits for a starved consumer to start running (it may be busy elsewhere)."""
+
 
 class Driver:
     """Runs a body on an nbswarm loop and hands its events to whoever consumes them."""
@@ -87,6 +102,10 @@ class Driver:
         self._wake_at = 0.0  # run time (``t``) before which a new event wakes nobody: it joins the batch
         self._wake = threading.Event()
         self._waiter: tuple[asyncio.AbstractEventLoop, asyncio.Event] | None = None
+        self._consumer_thread: int | None = None  # a consumer looking at the log from its own thread
+        self._consumer_seen = 0  # how many events it had when it last looked
+        self._running = threading.Event()  # set by the consumer each time it looks: it holds the GIL
+        self._handovers = 0  # how many times the loop handed the GIL to a starved consumer
 
     # -- producing (on the body's loop) -------------------------------------------------------
 
@@ -219,11 +238,31 @@ class Driver:
                 loop.call_soon(self._notify)
             else:
                 self._wake_consumer()
+                self._hand_over()
             if not self._notify_pending:
                 self._notify_pending = True
                 loop.call_later(BATCH_WINDOW, self._notify)
         except RuntimeError:  # the loop is closed: the run is over, its consumer reads the log
             pass
+
+    def _hand_over(self) -> None:
+        """On the body's loop, the consumer just woken: if it is starved, let it run (bounded)."""
+        consumer = self._consumer_thread
+        if consumer is None or consumer == self._loop_thread:
+            return
+        events = self._log.events
+        seen = self._consumer_seen
+        if seen >= len(events) or events[-1].t - events[seen].t < STARVED_AFTER:
+            return
+        self._handovers += 1
+        self._running.clear()
+        self._wake_consumer()
+        self._running.wait(HANDOFF_TIMEOUT)  # the GIL released: the consumer takes it
+
+    def _looking(self, seen: int) -> None:
+        """The consumer runs (it holds the GIL) and has every event up to ``seen``."""
+        self._consumer_seen = seen
+        self._running.set()
 
     def _notify(self) -> None:
         """On the body's loop: deliver (if nobody waits for the run) and wake whoever consumes it."""
@@ -307,10 +346,12 @@ class Driver:
         index = 0
         complete = False
         wait = POLL_INTERVAL
+        self._consumer_thread = threading.get_ident()
         try:
             while True:
                 self._wake.clear()
                 finished = self._finished  # read first: every event it implies is in the log
+                self._looking(len(events))
                 delivered = self._deliver()
                 wait = self._next_wait(wait, delivered > index)
                 while index < delivered:
@@ -323,6 +364,7 @@ class Driver:
                     return
                 self._wake.wait(wait)
         finally:  # break, an exception in the loop body, KeyboardInterrupt: stop the body
+            self._consumer_thread = None
             if not complete:
                 self.close()
 
@@ -336,10 +378,12 @@ class Driver:
         index = 0
         complete = False
         wait = POLL_INTERVAL
+        self._consumer_thread = threading.get_ident()
         try:
             while True:
                 wake.clear()
                 finished = self._finished
+                self._looking(len(events))
                 delivered = self._deliver()
                 wait = self._next_wait(wait, delivered > index)
                 while index < delivered:
@@ -354,6 +398,7 @@ class Driver:
         finally:
             if self._waiter is not None and self._waiter[1] is wake:
                 self._waiter = None
+            self._consumer_thread = None
             if not complete:
                 await self.aclose()
 
