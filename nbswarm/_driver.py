@@ -18,14 +18,11 @@ Which thread runs what (``Run`` inherits this class; see ``nbswarm.run``):
   ``with``) cancels the body, waits for it (bounded by ``CLOSE_TIMEOUT``),
   delivers the rest and closes every sink.
 
-A consumer in another thread needs the GIL, and a busy loop never lets go of it
-for long: every loop iteration releases the GIL in ``select`` and takes it back
-within microseconds, before the woken consumer thread can run, and each such
-switch restarts the consumer's 5 ms wait for a forced switch. With hundreds of
-agents the consumer could lose that race for hundreds of ms. So when a window
-opens and the consumer has not looked at the log for ``STARVED_AFTER``, the
-loop hands over: it wakes the consumer and waits (at most ``HANDOFF_TIMEOUT``,
-the GIL released) until the consumer is running.
+A consumer in another thread needs the GIL, and a busy loop (hundreds of agents)
+releases it in every ``select`` and takes it back before the woken consumer runs,
+which could starve the consumer for hundreds of ms. So when a consumer has not
+looked at the log for ``STARVED_AFTER``, the loop waits for it to run, at most
+``HANDOFF_TIMEOUT`` (once per look: a consumer busy elsewhere is not waited for).
 """
 
 from __future__ import annotations
@@ -106,6 +103,8 @@ class Driver:
         self._consumer_seen = 0  # how many events it had when it last looked
         self._running = threading.Event()  # set by the consumer each time it looks: it holds the GIL
         self._handovers = 0  # how many times the loop handed the GIL to a starved consumer
+        self._looks = 0  # how many times the consumer has looked at the log
+        self._gave_up_at = -1  # ``_looks`` when a hand-over timed out: the consumer was busy elsewhere
 
     # -- producing (on the body's loop) -------------------------------------------------------
 
@@ -252,16 +251,20 @@ class Driver:
             return
         events = self._log.events
         seen = self._consumer_seen
-        if seen >= len(events) or events[-1].t - events[seen].t < STARVED_AFTER:
+        looks = self._looks
+        if seen >= len(events) or looks == self._gave_up_at or events[-1].t - events[seen].t < STARVED_AFTER:
             return
         self._handovers += 1
-        self._running.clear()
-        self._wake_consumer()
-        self._running.wait(HANDOFF_TIMEOUT)  # the GIL released: the consumer takes it
+        self._running.clear()  # the consumer cannot run in between: this thread holds the GIL
+        if not self._running.wait(HANDOFF_TIMEOUT):  # the GIL released: the consumer takes it
+            # Not starved but busy elsewhere (a slow sink, the caller's own work, sleeping): do
+            # not make the loop wait for it again until it has looked at the log once more.
+            self._gave_up_at = looks
 
     def _looking(self, seen: int) -> None:
         """The consumer runs (it holds the GIL) and has every event up to ``seen``."""
         self._consumer_seen = seen
+        self._looks += 1
         self._running.set()
 
     def _notify(self) -> None:

@@ -31,9 +31,10 @@ class Clock:
 def stuck_consumer_run() -> tuple[Run, Clock, list[object], list[float]]:
     """A run whose consumer's sink blocks on its first chunk until the body lets it go.
 
-    The body emits a chunk the consumer has not seen, then one ``2 * STARVED_AFTER`` later on the
-    run's clock: the loop must try to hand over, and -- the consumer being stuck in its sink --
-    give up after ``HANDOFF_TIMEOUT`` instead of waiting for it."""
+    The body emits a chunk the consumer has not seen, then three more, each ``2 * STARVED_AFTER``
+    later on the run's clock: the loop must try to hand over once, and -- the consumer being stuck
+    in its sink -- give up after ``HANDOFF_TIMEOUT`` instead of waiting for it, and not try again
+    until the consumer has looked at the log."""
     clock = Clock()
     entered, gate = threading.Event(), threading.Event()
     received: list[object] = []
@@ -50,12 +51,14 @@ def stuck_consumer_run() -> tuple[Run, Clock, list[object], list[float]]:
         run.emit(Chunk, agent="A", content="a", index=0)
         assert await loop.run_in_executor(None, entered.wait, WAIT), "the consumer never started"
         run.emit(Chunk, agent="A", content="b", index=1)  # unseen: the consumer is stuck
-        clock.now += 2 * STARVED_AFTER
-        start = loop.time()
-        run.emit(Chunk, agent="A", content="c", index=2)  # starved: the loop hands over
-        blocked_for.append(loop.time() - start)
+        for index, content in enumerate("cde", start=2):  # starved windows, one after another
+            clock.now += 2 * STARVED_AFTER
+            start = loop.time()
+            run.emit(Chunk, agent="A", content=content, index=index)  # the first hands over
+            blocked_for.append(loop.time() - start)
+            await asyncio.sleep(0.005)  # the window's timer: the next event opens a new window
         gate.set()
-        run.emit(End, execution_time=clock.now, output="abc", status="completed")
+        run.emit(End, execution_time=clock.now, output="abcde", status="completed")
 
     run = Run(body, clock=clock, sinks=[sink])
     return run, clock, received, blocked_for
@@ -63,10 +66,10 @@ def stuck_consumer_run() -> tuple[Run, Clock, list[object], list[float]]:
 
 def test_sync_consumer_starved_gets_a_handover_bounded() -> None:
     run, _, received, blocked_for = stuck_consumer_run()
-    assert run.result() == "abc"
+    assert run.result() == "abcde"
     assert run._handovers == 1
-    assert blocked_for[0] < HANDOFF_TIMEOUT + 1.0  # bounded: a stuck consumer never stalls the loop
-    assert [e.content for e in received if isinstance(e, Chunk)] == ["a", "b", "c"]
+    assert max(blocked_for) < HANDOFF_TIMEOUT + 1.0  # bounded: a stuck consumer never stalls the loop
+    assert [e.content for e in received if isinstance(e, Chunk)] == ["a", "b", "c", "d", "e"]
     assert pending_tasks() == set()
 
 
@@ -76,9 +79,9 @@ def test_async_consumer_in_another_thread_starved_gets_a_handover() -> None:
     async def consume() -> str:
         return await run
 
-    assert asyncio.run(consume()) == "abc"
+    assert asyncio.run(consume()) == "abcde"
     assert run._handovers == 1
-    assert [e.content for e in received if isinstance(e, Chunk)] == ["a", "b", "c"]
+    assert [e.content for e in received if isinstance(e, Chunk)] == ["a", "b", "c", "d", "e"]
 
 
 def test_no_handover_while_the_consumer_keeps_up() -> None:
