@@ -22,7 +22,8 @@ A consumer in another thread needs the GIL, and a busy loop (hundreds of agents)
 releases it in every ``select`` and takes it back before the woken consumer runs,
 which could starve the consumer for hundreds of ms. So when a consumer has not
 looked at the log for ``STARVED_AFTER``, the loop waits for it to run, at most
-``HANDOFF_TIMEOUT`` (once per look: a consumer busy elsewhere is not waited for).
+``HANDOFF_TIMEOUT`` -- unless the consumer is away in the caller's own code (the
+body of ``for ev in run``), which may be slow on purpose.
 """
 
 from __future__ import annotations
@@ -103,8 +104,7 @@ class Driver:
         self._consumer_seen = 0  # how many events it had when it last looked
         self._running = threading.Event()  # set by the consumer each time it looks: it holds the GIL
         self._handovers = 0  # how many times the loop handed the GIL to a starved consumer
-        self._looks = 0  # how many times the consumer has looked at the log
-        self._gave_up_at = -1  # ``_looks`` when a hand-over timed out: the consumer was busy elsewhere
+        self._consumer_ours = False  # the consumer runs our code (waiting, delivering), not the caller's
 
     # -- producing (on the body's loop) -------------------------------------------------------
 
@@ -251,20 +251,15 @@ class Driver:
             return
         events = self._log.events
         seen = self._consumer_seen
-        looks = self._looks
-        if seen >= len(events) or looks == self._gave_up_at or events[-1].t - events[seen].t < STARVED_AFTER:
+        if not self._consumer_ours or seen >= len(events) or events[-1].t - events[seen].t < STARVED_AFTER:
             return
         self._handovers += 1
         self._running.clear()  # the consumer cannot run in between: this thread holds the GIL
-        if not self._running.wait(HANDOFF_TIMEOUT):  # the GIL released: the consumer takes it
-            # Not starved but busy elsewhere (a slow sink, the caller's own work, sleeping): do
-            # not make the loop wait for it again until it has looked at the log once more.
-            self._gave_up_at = looks
+        self._running.wait(HANDOFF_TIMEOUT)  # the GIL released: the consumer takes it
 
     def _looking(self, seen: int) -> None:
         """The consumer runs (it holds the GIL) and has every event up to ``seen``."""
         self._consumer_seen = seen
-        self._looks += 1
         self._running.set()
 
     def _notify(self) -> None:
@@ -350,6 +345,7 @@ class Driver:
         complete = False
         wait = POLL_INTERVAL
         self._consumer_thread = threading.get_ident()
+        self._consumer_ours = True
         try:
             while True:
                 self._wake.clear()
@@ -357,9 +353,11 @@ class Driver:
                 self._looking(len(events))
                 delivered = self._deliver()
                 wait = self._next_wait(wait, delivered > index)
+                self._consumer_ours = False  # the caller's loop body runs between these events
                 while index < delivered:
                     yield events[index]
                     index += 1
+                self._consumer_ours = True
                 if finished and delivered >= len(events):
                     self._fanout.close()
                     self._stop_private()
@@ -382,6 +380,7 @@ class Driver:
         complete = False
         wait = POLL_INTERVAL
         self._consumer_thread = threading.get_ident()
+        self._consumer_ours = True
         try:
             while True:
                 wake.clear()
@@ -389,9 +388,11 @@ class Driver:
                 self._looking(len(events))
                 delivered = self._deliver()
                 wait = self._next_wait(wait, delivered > index)
+                self._consumer_ours = False
                 while index < delivered:
                     yield events[index]
                     index += 1
+                self._consumer_ours = True
                 if finished and delivered >= len(events):
                     self._fanout.close()
                     complete = True

@@ -32,9 +32,8 @@ def stuck_consumer_run() -> tuple[Run, Clock, list[object], list[float]]:
     """A run whose consumer's sink blocks on its first chunk until the body lets it go.
 
     The body emits a chunk the consumer has not seen, then three more, each ``2 * STARVED_AFTER``
-    later on the run's clock: the loop must try to hand over once, and -- the consumer being stuck
-    in its sink -- give up after ``HANDOFF_TIMEOUT`` instead of waiting for it, and not try again
-    until the consumer has looked at the log."""
+    later on the run's clock: each window the loop must try to hand over and -- the consumer being
+    stuck in its sink -- give up after ``HANDOFF_TIMEOUT`` instead of waiting for it."""
     clock = Clock()
     entered, gate = threading.Event(), threading.Event()
     received: list[object] = []
@@ -57,6 +56,7 @@ def stuck_consumer_run() -> tuple[Run, Clock, list[object], list[float]]:
             run.emit(Chunk, agent="A", content=content, index=index)  # the first hands over
             blocked_for.append(loop.time() - start)
             await asyncio.sleep(0.005)  # the window's timer: the next event opens a new window
+        blocked_for.append(run._handovers)  # counted before the consumer can go on
         gate.set()
         run.emit(End, execution_time=clock.now, output="abcde", status="completed")
 
@@ -67,20 +67,21 @@ def stuck_consumer_run() -> tuple[Run, Clock, list[object], list[float]]:
 def test_sync_consumer_starved_gets_a_handover_bounded() -> None:
     run, _, received, blocked_for = stuck_consumer_run()
     assert run.result() == "abcde"
-    assert run._handovers == 1
-    assert max(blocked_for) < HANDOFF_TIMEOUT + 1.0  # bounded: a stuck consumer never stalls the loop
+    *waits, handovers = blocked_for
+    assert handovers == 3  # one per starved window
+    assert max(waits) < HANDOFF_TIMEOUT + 1.0  # bounded: a stuck consumer never stalls the loop
     assert [e.content for e in received if isinstance(e, Chunk)] == ["a", "b", "c", "d", "e"]
     assert pending_tasks() == set()
 
 
 def test_async_consumer_in_another_thread_starved_gets_a_handover() -> None:
-    run, _, received, _ = stuck_consumer_run()
+    run, _, received, blocked_for = stuck_consumer_run()
 
     async def consume() -> str:
         return await run
 
     assert asyncio.run(consume()) == "abcde"
-    assert run._handovers == 1
+    assert blocked_for[-1] == 3
     assert [e.content for e in received if isinstance(e, Chunk)] == ["a", "b", "c", "d", "e"]
 
 
@@ -114,4 +115,30 @@ def test_no_handover_for_a_run_nobody_waits_for() -> None:
     run = Run(body, clock=clock, sinks=[lambda e: done.set() if isinstance(e, End) else None])
     run.start()
     assert done.wait(WAIT)
+    assert run._handovers == 0
+
+
+def test_no_handover_while_the_caller_runs_its_own_code() -> None:
+    """The body of ``for ev in run`` may be slow on purpose: the loop never waits for it."""
+    clock = Clock()
+    gate = threading.Event()
+
+    async def body(run: Run) -> None:
+        loop = asyncio.get_running_loop()
+        run.emit(Chunk, agent="A", content="a", index=0)
+        for index, content in enumerate("bcd", start=1):
+            await asyncio.sleep(0.005)
+            clock.now += 2 * STARVED_AFTER
+            run.emit(Chunk, agent="A", content=content, index=index)
+        await loop.run_in_executor(None, gate.set)
+        run.emit(End, execution_time=clock.now, output="abcd", status="completed")
+
+    run = Run(body, clock=clock)
+    contents = []
+    for event in run:
+        if isinstance(event, Chunk):
+            contents.append(event.content)
+            if event.index == 0:
+                assert gate.wait(WAIT), "the body never finished its starved windows"
+    assert contents == ["a", "b", "c", "d"]
     assert run._handovers == 0
