@@ -18,10 +18,12 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from ._turn import _backoff, _cancelled_from_outside, _close, _estimate, _Guard, _request, _retryable, prepare
 from .events import AgentEnd, AgentStart, Chunk, End, Error, Metadata, Start, Usage
-from .models import Completion, ModelRequest, Reasoning, Text
+from .models import Completion, Reasoning, Text
+from .models.errors import ModelError, ModelTimeout, explain
 from .run import Run, Sink
 
 if TYPE_CHECKING:
@@ -43,6 +45,8 @@ class Turn:
     cost: float = 0.0
     error: str | None = None
     """``ErrorType: message`` when the model failed."""
+    estimated: bool = False
+    """No usage came from the provider: the tokens were counted here (failed or cancelled turns)."""
 
     @property
     def failed(self) -> bool:
@@ -172,6 +176,7 @@ def _finish(run: Run, turns: list[Turn], output: str, status: str) -> None:
         output_tokens=output_tokens,
         total_tokens=input_tokens + output_tokens,
         cost=sum(turn.cost for turn in turns),
+        estimated=any(turn.estimated for turn in turns),
     )
     run.emit(End, execution_time=run.elapsed(), output=output, status=status)
 
@@ -181,49 +186,77 @@ async def agent_turn(
 ) -> Turn:
     """Stream one turn of ``agent`` into ``run``. Never raises, except on cancellation."""
     name = agent.agent_name
+    model = agent.model_name
+    emit = run.emit
+    provider: Any = None
+    failure: BaseException | None = None
+    try:  # a missing provider is this agent's failure, reported inside its turn
+        provider, model = agent._provider()
+        await prepare(provider, model)  # imports and price lookups: off the loop, before the turn's clock
+    except Exception as exc:
+        failure = exc
     run.emit(AgentStart, agent=name, step=step, loop=loop)
     pieces: list[str] = []
     index = ledger.chunk_counts.get(name, 0)
+    first_index = index
     completion: Completion | None = None
     finish_reason = "stop"
     error: str | None = None
-    model = agent.model_name
-    emit = run.emit
+    billed = True
+    guard = _Guard(agent.idle_timeout, agent.timeout)
     try:
-        provider, model = agent._provider()  # inside the try: a missing provider is this agent's failure
-        request = ModelRequest(
-            model=model,
-            messages=messages,
-            max_tokens=agent.max_tokens,
-            temperature=agent.temperature,
-            base_url=agent.llm_base_url,
-            api_key=agent.llm_api_key,
-            seed=agent.seed,
-        )
-        async for item in provider.stream(request):
-            if isinstance(item, (str, Text)):
-                text = item if isinstance(item, str) else item.content
-                if text:
-                    pieces.append(text)
-                    emit(Chunk, agent=name, content=text, index=index)
-                    index += 1
-            elif isinstance(item, Reasoning):
-                if item.content:
-                    emit(Chunk, agent=name, content=item.content, index=index, kind="reasoning")
-                    index += 1
-            else:
-                completion = item
+        if failure is not None:
+            raise failure
+        request = _request(agent, model, messages)
+        retries = 0
+        while True:
+            stream = provider.stream(request)
+            try:
+                async for item in stream:
+                    guard.last = guard.time()
+                    if isinstance(item, (str, Text)):
+                        text = item if isinstance(item, str) else item.content
+                        if text:
+                            pieces.append(text)
+                            emit(Chunk, agent=name, content=text, index=index)
+                            index += 1
+                    elif isinstance(item, Reasoning):
+                        if item.content:
+                            emit(Chunk, agent=name, content=item.content, index=index, kind="reasoning")
+                            index += 1
+                    else:
+                        completion = item
+                break
+            except Exception as exc:
+                explained = explain(exc, model, agent.llm_base_url)
+                if index > first_index or retries >= agent.num_retries or not _retryable(explained):
+                    if explained is exc:
+                        raise
+                    raise explained from exc
+                retries += 1
+                await asyncio.sleep(_backoff(retries))
+                guard.last = guard.time()
+            finally:
+                await _close(stream)
         if completion is not None:
             finish_reason = completion.finish_reason or "stop"
-    except asyncio.CancelledError:
-        finish_reason = "cancelled"
-        raise
+    except asyncio.CancelledError as cancelled:
+        if guard.fired is None or _cancelled_from_outside():
+            finish_reason = "cancelled"
+            raise
+        timeout = ModelTimeout(guard.message(model))
+        finish_reason, error = "error", f"{type(timeout).__name__}: {timeout}"
+        emit(Error, agent=name, error_type=type(timeout).__name__, message=str(timeout))
+        del cancelled
     except Exception as exc:
         finish_reason = "error"
         message = str(exc) or repr(exc)
         error = f"{type(exc).__name__}: {message}"
+        # A request the provider refused before streaming (no key, 404, 429...) is not billed.
+        billed = index > first_index or not isinstance(exc, ModelError) or isinstance(exc, ModelTimeout)
         emit(Error, agent=name, error_type=type(exc).__name__, message=message)
     finally:
+        guard.stop()
         ledger.chunk_counts[name] = index
         output = "".join(pieces)
         emit(AgentEnd, agent=name, output=output, finish_reason=finish_reason, step=step, loop=loop)
@@ -232,8 +265,11 @@ async def agent_turn(
             turn.input_tokens = completion.input_tokens
             turn.output_tokens = completion.output_tokens
             turn.cost = completion.cost
-        else:
-            turn.output_tokens = len(pieces)
+            turn.estimated = completion.estimated
+        elif billed and failure is None:
+            # No usage came: what the provider bills for a failed or cancelled turn, estimated here.
+            turn.input_tokens, turn.output_tokens, turn.cost = _estimate(model, messages, index - first_index)
+            turn.estimated = True
         ledger.turns.append(turn)
         emit(
             Usage,
@@ -243,5 +279,6 @@ async def agent_turn(
             total_tokens=turn.input_tokens + turn.output_tokens,
             cost=turn.cost,
             model=model,
+            estimated=turn.estimated,
         )
     return turn
