@@ -90,7 +90,7 @@ class Agent:
         self.timeout = check.optional_seconds("timeout", timeout, where)
         self.idle_timeout = check.optional_seconds("idle_timeout", idle_timeout, where)
         if isinstance(num_retries, bool) or not isinstance(num_retries, int) or not 0 <= num_retries <= 10:
-            raise check.InvalidArgument(f"{where}: num_retries must be an integer from 0 to 10, got {num_retries!r}")
+            raise check.InvalidArgument(f"{where}: num_retries must be an integer 0-10, got {num_retries!r}")
         self.num_retries = num_retries
         self.model_kwargs = check.mapping("model_kwargs", model_kwargs, where, reserved=_NAMED_OPTIONS)
         self.streaming_on = bool(streaming_on)

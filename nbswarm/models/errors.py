@@ -112,12 +112,14 @@ def explain(exc: BaseException, model: str, base_url: str | None = None) -> Base
     detail = _detail(exc)
     lowered = detail.lower()
     where = base_url or "the provider"
-    if "missing credentials" in lowered or "api_key client option must be set" in lowered or (
-        "api key" in lowered and ("not set" in lowered or "missing" in lowered)
+    if (
+        "missing credentials" in lowered
+        or "api_key client option must be set" in lowered
+        or ("api key" in lowered and ("not set" in lowered or "missing" in lowered))
     ):
         return missing_key(model)
     if "ContextWindowExceededError" in names or "context_length_exceeded" in lowered:
-        return ContextWindowExceeded(f"{model}: the prompt is longer than the model's context window ({detail})")
+        return ContextWindowExceeded(f"{model}: the prompt is longer than the context window ({detail})")
     if "AuthenticationError" in names or "PermissionDeniedError" in names or status in (401, 403):
         return AuthenticationFailed(
             f"{model}: {where} rejected the API key ({status or 'auth'}): check {key_variable(model)} "
@@ -144,7 +146,9 @@ def _status(exc: BaseException) -> int | None:
     return status if isinstance(status, int) else None
 
 
-_PREFIXES = re.compile(r"^(?:litellm\.)?\w+(?:Error|Exception)?:\s*(?:litellm\.\w+:\s*)?(?:\w+Exception\s*-\s*)?")
+_PREFIXES = re.compile(
+    r"^(?:litellm\.)?\w+(?:Error|Exception)?:\s*(?:litellm\.\w+:\s*)?(?:\w+Exception\s*-\s*)?"
+)
 
 
 def _detail(exc: BaseException) -> str:

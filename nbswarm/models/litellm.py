@@ -107,11 +107,13 @@ class LiteLLMProvider:
         hidden = getattr(response, "_hidden_params", None) or {}
         if reported is None and isinstance(hidden, dict):
             reported = prices.reported_cost({"cost": hidden.get("response_cost")})
+        if reported is None:
+            reported = prices.cost_usd(request.model, input_tokens, output_tokens)
         yield Completion(
             finish_reason=finish_reason,
             input_tokens=input_tokens,
             output_tokens=output_tokens,
-            cost=reported if reported is not None else prices.cost_usd(request.model, input_tokens, output_tokens),
+            cost=reported,
             estimated=usage is None,
         )
 
@@ -138,7 +140,8 @@ async def _open(litellm: Any, kwargs: dict[str, Any], model: str) -> Any:
 
 
 def openai_params_keys(kwargs: dict[str, Any]) -> list[str]:
-    return [k for k in ("temperature", "top_p", "seed", "stop", "reasoning_effort", "response_format") if k in kwargs]
+    names = ("temperature", "top_p", "seed", "stop", "reasoning_effort", "response_format", "max_tokens")
+    return [k for k in names if k in kwargs]
 
 
 def _check_environment(litellm: Any, model: str) -> None:

@@ -27,7 +27,7 @@ from ._options import openai_params, unsupported_param, warn_dropped
 from .base import Completion, Delta, ModelRequest, Reasoning, Text
 from .errors import missing_key
 
-__all__ = ["OPENAI_URL", "OpenAICompatProvider", "HTTPStatusFailure"]
+__all__ = ["OPENAI_URL", "HTTPStatusFailure", "OpenAICompatProvider"]
 
 OPENAI_URL = "https://api.openai.com/v1"
 _clients: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
@@ -125,11 +125,13 @@ class OpenAICompatProvider:
         input_tokens = int((usage or {}).get("prompt_tokens") or 0)
         output_tokens = int((usage or {}).get("completion_tokens") or produced)
         reported = prices.reported_cost(usage) if usage else None
+        if reported is None:
+            reported = prices.cost_usd(request.model, input_tokens, output_tokens)
         yield Completion(
             finish_reason=finish_reason,
             input_tokens=input_tokens,
             output_tokens=output_tokens,
-            cost=reported if reported is not None else prices.cost_usd(request.model, input_tokens, output_tokens),
+            cost=reported,
             estimated=usage is None,
         )
 
