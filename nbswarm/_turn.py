@@ -35,6 +35,7 @@ BLOCKED_WARNING = 0.1
 _warm_providers: set[type] = set()
 _priced: set[str] = set()
 _MAX_PRICED = 4096
+_inflight: dict[tuple[Any, ...], asyncio.Future[None]] = {}
 _watched: weakref.WeakSet[asyncio.AbstractEventLoop] = weakref.WeakSet()
 
 
@@ -59,7 +60,15 @@ async def prepare(provider: Any, model: str) -> None:
     price = model if model not in _priced else None
     if warm_up is None and price is None:
         return
-    await asyncio.to_thread(_prepare_blocking, warm_up, price)
+    # Agents of one step that need the same preparation share one thread job, so they all resume in
+    # the same loop iteration and start their turns together (a parallel step stays parallel).
+    loop = asyncio.get_running_loop()
+    key = (loop, type(provider) if warm_up is not None else None, price)
+    job = _inflight.get(key)
+    if job is None:
+        job = _inflight[key] = asyncio.ensure_future(asyncio.to_thread(_prepare_blocking, warm_up, price))
+        job.add_done_callback(lambda _: _inflight.pop(key, None))
+    await asyncio.shield(job)
     if warm_up is not None:
         _warm_providers.add(type(provider))
     if price is not None and len(_priced) < _MAX_PRICED:

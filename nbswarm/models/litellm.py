@@ -14,6 +14,7 @@ the engine retries connection failures itself, and only before the first token.
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import threading
 from collections.abc import AsyncIterator
@@ -41,6 +42,9 @@ def import_litellm() -> Any:
                 "real models need litellm: pip install 'nbswarm[litellm]' (or use a sim/ model offline)"
             ) from exc
         litellm.suppress_debug_info = True
+        quiet = logging.getLogger("LiteLLM")
+        if quiet.level == logging.NOTSET:  # nbswarm says it once, in one line (unless you set a level)
+            quiet.setLevel(logging.ERROR)
         return litellm
 
 
