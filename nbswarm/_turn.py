@@ -1,15 +1,15 @@
 """The parts of one agent turn that are not the stream itself: preparation, deadlines, retries, cost.
 
-* ``prepare``: a provider's blocking set-up (``warm_up``: importing litellm takes seconds) and the
+* ``prepare``: a provider's blocking set-up (``warm_up(model)``: importing litellm takes seconds) and the
   model's price lookup run in a worker thread, once, *before* the turn's ``agent_start``: no other
   agent's stream stalls while they load, and TTFT never includes them.
 * ``_Guard``: the turn's ``idle_timeout`` (seconds without a delta) and ``timeout`` (the whole
   turn). One timer per turn, re-armed lazily: a delta only stores the loop's time, so the
   per-chunk cost is one attribute write, not a timer reschedule.
 * retries and estimates: see ``agent_turn`` in ``_engine``.
-* ``NBSWARM_DEBUG=1``: the loop runs in asyncio's debug mode with ``slow_callback_duration``
-  0.1 s, asyncio's own watchdog: any step that blocks the loop for more than 100 ms is logged
-  (logger ``asyncio``, WARNING) with the task that did it.
+* ``NBSWARM_DEBUG=1``: a watchdog thread warns (logger ``nbswarm``) whenever the loop does not
+  answer a ping within 100 ms; asyncio's debug mode is switched on as well where the loop has
+  one (not uvloop), which names the slow task (logger ``asyncio``).
 """
 
 from __future__ import annotations
@@ -18,7 +18,10 @@ import asyncio
 import contextlib
 import math
 import os
+import logging
 import random
+import threading
+import time
 import weakref
 from typing import TYPE_CHECKING, Any
 
@@ -32,7 +35,10 @@ DEBUG_ENV = "NBSWARM_DEBUG"
 BLOCKED_WARNING = 0.1
 """Seconds a loop step may take before debug mode warns."""
 
-_warm_providers: set[type] = set()
+_WATCH_LIMIT = 600.0
+logger = logging.getLogger("nbswarm")
+
+_warm_providers: set[tuple[type, str]] = set()
 _priced: set[str] = set()
 _MAX_PRICED = 4096
 _inflight: dict[tuple[Any, ...], asyncio.Future[None]] = {}
@@ -44,10 +50,39 @@ def debug_enabled() -> bool:
 
 
 def _watch(loop: asyncio.AbstractEventLoop) -> None:
-    if loop not in _watched:
-        _watched.add(loop)
+    """Start the debug watchdog of ``loop`` (once): a thread that pings the loop and warns when a
+    ping waits more than ``BLOCKED_WARNING`` seconds. Works on any loop (uvloop has no debug mode);
+    where asyncio's own debug mode exists it is switched on too, to name the slow task."""
+    if loop in _watched:
+        return
+    _watched.add(loop)
+    with contextlib.suppress(Exception):
         loop.set_debug(True)
         loop.slow_callback_duration = BLOCKED_WARNING
+    threading.Thread(
+        target=_watchdog, args=(weakref.ref(loop),), name="nbswarm-watchdog", daemon=True
+    ).start()
+
+
+def _watchdog(ref: weakref.ref[asyncio.AbstractEventLoop]) -> None:
+    while True:
+        loop = ref()
+        if loop is None or loop.is_closed():
+            return
+        answered = threading.Event()
+        sent = time.perf_counter()
+        try:
+            loop.call_soon_threadsafe(answered.set)
+        except RuntimeError:  # closed meanwhile
+            return
+        if not answered.wait(BLOCKED_WARNING):
+            while not answered.wait(BLOCKED_WARNING / 2) and not loop.is_closed():
+                if time.perf_counter() - sent > _WATCH_LIMIT:
+                    break
+            blocked = time.perf_counter() - sent
+            logger.warning("nbswarm: the event loop was blocked for %.2f s (NBSWARM_DEBUG watchdog)", blocked)
+        del loop
+        time.sleep(BLOCKED_WARNING / 2)
 
 
 async def prepare(provider: Any, model: str) -> None:
@@ -55,7 +90,7 @@ async def prepare(provider: Any, model: str) -> None:
     if debug_enabled():
         _watch(asyncio.get_running_loop())
     warm_up = getattr(provider, "warm_up", None)
-    if warm_up is not None and type(provider) in _warm_providers:
+    if warm_up is not None and (type(provider), model) in _warm_providers:
         warm_up = None
     price = model if model not in _priced else None
     if warm_up is None and price is None:
@@ -63,23 +98,25 @@ async def prepare(provider: Any, model: str) -> None:
     # Agents of one step that need the same preparation share one thread job, so they all resume in
     # the same loop iteration and start their turns together (a parallel step stays parallel).
     loop = asyncio.get_running_loop()
-    key = (loop, type(provider) if warm_up is not None else None, price)
+    key = (loop, type(provider) if warm_up is not None else None, model, price)
     job = _inflight.get(key)
     if job is None:
-        job = _inflight[key] = asyncio.ensure_future(asyncio.to_thread(_prepare_blocking, warm_up, price))
+        job = _inflight[key] = asyncio.ensure_future(
+            asyncio.to_thread(_prepare_blocking, warm_up, model, price)
+        )
         job.add_done_callback(lambda _: _inflight.pop(key, None))
     await asyncio.shield(job)
-    if warm_up is not None:
-        _warm_providers.add(type(provider))
+    if warm_up is not None and len(_warm_providers) < _MAX_PRICED:
+        _warm_providers.add((type(provider), model))
     if price is not None and len(_priced) < _MAX_PRICED:
         _priced.add(price)
 
 
-def _prepare_blocking(warm_up: Any, model: str | None) -> None:
+def _prepare_blocking(warm_up: Any, model: str, price: str | None) -> None:
     if warm_up is not None:
-        warm_up()
-    if model is not None:
-        prices.warm(model)
+        warm_up(model)
+    if price is not None:
+        prices.warm(price)
 
 
 def _request(agent: Agent, model: str, messages: list[dict[str, str]]) -> ModelRequest:

@@ -118,7 +118,12 @@ def explain(exc: BaseException, model: str, base_url: str | None = None) -> Base
         or ("api key" in lowered and ("not set" in lowered or "missing" in lowered))
     ):
         return missing_key(model)
-    if "ContextWindowExceededError" in names or "context_length_exceeded" in lowered:
+    code = getattr(exc, "code", None)
+    if (
+        "ContextWindowExceededError" in names
+        or code == "context_length_exceeded"
+        or "context_length_exceeded" in lowered
+    ):
         return ContextWindowExceeded(f"{model}: the prompt is longer than the context window ({detail})")
     if "AuthenticationError" in names or "PermissionDeniedError" in names or status in (401, 403):
         return AuthenticationFailed(

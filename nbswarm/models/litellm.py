@@ -13,6 +13,7 @@ the engine retries connection failures itself, and only before the first token.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import os
@@ -28,6 +29,7 @@ from .errors import missing_key
 __all__ = ["LiteLLMProvider", "import_litellm"]
 
 _import_lock = threading.Lock()
+_warmed: set[str] = set()
 _CREDENTIAL_WORDS = ("KEY", "TOKEN", "SECRET")
 
 
@@ -51,9 +53,30 @@ def import_litellm() -> Any:
 class LiteLLMProvider:
     """Streams any litellm model name (Anthropic, Gemini, Ollama, Bedrock, ... and OpenAI on request)."""
 
-    def warm_up(self) -> None:
-        """Import litellm (the engine calls this in a worker thread, before the turn's clock)."""
-        import_litellm()
+    def warm_up(self, model: str) -> None:
+        """Import litellm and what its first call imports (the engine runs this in a worker thread,
+        before the turn's clock): one offline call with litellm's ``mock_response``, on a private
+        loop, loads the ~90 modules the first ``acompletion`` would otherwise import on the engine
+        loop (a second or more). ``no-log`` keeps it out of any litellm callbacks you set."""
+        litellm = import_litellm()
+        if model in _warmed:
+            return
+
+        async def offline_call() -> None:
+            response = await litellm.acompletion(
+                model=model,
+                messages=[{"role": "user", "content": "warm up"}],
+                mock_response="ok",
+                stream=True,
+                **{"no-log": True},
+            )
+            async for _ in response:
+                pass
+
+        with contextlib.suppress(Exception):  # a name litellm cannot route fails later, in the turn
+            asyncio.run(offline_call())
+        if len(_warmed) < 1024:
+            _warmed.add(model)
 
     async def stream(self, request: ModelRequest) -> AsyncIterator[Delta]:
         litellm = import_litellm()  # already imported by warm_up: a dict lookup here

@@ -40,15 +40,17 @@ _MAX_ERROR_BODY = 64 * 1024
 class HTTPStatusFailure(Exception):
     """The endpoint answered an error status; ``status_code`` and the body's message are kept."""
 
-    def __init__(self, status_code: int, message: str) -> None:
+    def __init__(self, status_code: int, message: str, code: str | None = None) -> None:
         super().__init__(message)
         self.status_code = status_code
+        self.code = code
+        """The error's ``code`` (``context_length_exceeded``, ``rate_limit_exceeded``...), if any."""
 
 
 class OpenAICompatProvider:
     """Streams OpenAI chat completions over httpx; one connection pool per event loop."""
 
-    def warm_up(self) -> None:
+    def warm_up(self, model: str) -> None:
         """Import httpx and httpx-sse (the engine calls this in a worker thread, before the turn)."""
         import httpx  # noqa: F401
         import httpx_sse  # noqa: F401
@@ -93,7 +95,7 @@ class OpenAICompatProvider:
                     text = (await response.aread())[:_MAX_ERROR_BODY].decode("utf-8", "replace")
                     if response.status_code == 400 and _learn(base, model, body, text, request.model):
                         continue
-                    raise HTTPStatusFailure(response.status_code, _error_message(response.status_code, text))
+                    raise HTTPStatusFailure(response.status_code, *_error_message(response.status_code, text))
                 async for sse in source.aiter_sse():
                     data = sse.data
                     if data == "[DONE]":
@@ -175,13 +177,15 @@ def _learn(base: str, model: str, body: dict[str, Any], text: str, shown: str) -
     return True
 
 
-def _error_message(status: int, text: str) -> str:
+def _error_message(status: int, text: str) -> tuple[str, str | None]:
+    """(one-line message, error code) of an error body."""
     try:
         error = json.loads(text).get("error")
         if isinstance(error, dict) and error.get("message"):
-            return f"{status}: {error['message']}"
+            code = error.get("code")
+            return f"{status}: {error['message']}", code if isinstance(code, str) else None
         if isinstance(error, str):
-            return f"{status}: {error}"
+            return f"{status}: {error}", None
     except (ValueError, AttributeError):
         pass
-    return f"{status}: {' '.join(text.split())[:300] or 'no body'}"
+    return f"{status}: {' '.join(text.split())[:300] or 'no body'}", None
