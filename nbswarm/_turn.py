@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import math
 import os
-import logging
 import random
 import threading
 import time

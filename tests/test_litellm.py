@@ -108,8 +108,8 @@ def sink(event):  # at each turn's start: has litellm finished loading (import a
         seen[event.agent] = module is not None and "anthropic/claude-sonnet-4-5" in module._warmed
 
 with WireServer(lambda s: Reply(body=wire.ANTHROPIC_THINKING)) as server:
-    sim = nbswarm.Agent(agent_name="Sim", print_on=False,
-                        provider=SimProvider(SimProfile(ttft=0.0, tokens_per_second=100, length=150, delay_scale=1.0)))
+    profile = SimProfile(ttft=0.0, tokens_per_second=100, length=150, delay_scale=1.0)
+    sim = nbswarm.Agent(agent_name="Sim", print_on=False, provider=SimProvider(profile))
     real = nbswarm.Agent(agent_name="Real", model_name="anthropic/claude-sonnet-4-5", llm_base_url=server.url,
                          llm_api_key="k", print_on=False)
     run = nbswarm.ConcurrentWorkflow([sim, real]).stream("Why do robots paint?")
