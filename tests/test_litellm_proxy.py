@@ -23,7 +23,7 @@ import nbswarm
 from nbswarm.models import prices
 
 pytest.importorskip("litellm")
-pytest.importorskip("fastapi", reason="litellm's proxy needs its [proxy] dependencies (see pyproject test extra)")
+pytest.importorskip("fastapi", reason="litellm's proxy needs its dependencies (pyproject test extra)")
 
 KEY = "sk-proxy-1234"
 ANSWER = "Robots paint because their owners asked them to."
