@@ -10,6 +10,7 @@ os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")  # before anything
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from sse_util import REPO, LiveServer, free_port
@@ -126,10 +127,12 @@ def test_litellm_is_imported_off_the_loop_before_the_turn_starts():
     """Fresh process: a real-model agent beside a streaming sim agent. litellm is already imported
     when the real agent's turn starts (so TTFT excludes it), and the debug watchdog sees no step
     that blocked the engine loop for 100 ms while it loaded."""
-    env = {**os.environ, "PYTHONPATH": str(REPO), "TESTS": str(REPO / "tests"), "NBSWARM_DEBUG": "1"}
+    code_root = str(Path(nbswarm.__file__).resolve().parent.parent)  # the nbswarm under test
+    tests = str(Path(__file__).resolve().parent)
+    env = {**os.environ, "PYTHONPATH": code_root, "TESTS": tests, "NBSWARM_DEBUG": "1"}
     env.pop("NBSWARM_FORCE_LITELLM", None)
     out = subprocess.run(
-        [sys.executable, "-c", OFF_LOOP], capture_output=True, text=True, cwd=REPO, env=env, timeout=240
+        [sys.executable, "-c", OFF_LOOP], capture_output=True, text=True, cwd=tests, env=env, timeout=240
     )
     assert out.returncode == 0, out.stderr[-3000:]
     result = json.loads(out.stdout.strip().splitlines()[-1])

@@ -11,7 +11,7 @@ import pytest
 from genai_prices import Usage, calc_price
 
 from nbswarm.models import prices
-from nbswarm.models.prices import cost_usd, price_per_token, reported_cost
+from nbswarm.models.prices import cost_usd, price_per_token
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -56,6 +56,8 @@ def test_cost_is_tokens_times_price():
 
 
 def test_a_reported_cost_is_read_from_objects_and_dicts():
+    from nbswarm.models.prices import reported_cost
+
     class Reported:
         cost = 0.00123
 

@@ -11,8 +11,6 @@ from wire_util import Reply, Seen, WireServer
 
 import nbswarm
 from nbswarm.models import prices
-from nbswarm.models.litellm import LiteLLMProvider
-from nbswarm.models.openai_compat import OpenAICompatProvider
 
 pytest.importorskip("litellm")
 
@@ -86,6 +84,9 @@ def last_chat_request(server: WireServer) -> Seen:
 
 
 def test_openai_stream_text_usage_and_price(server, path):
+    from nbswarm.models.litellm import LiteLLMProvider
+    from nbswarm.models.openai_compat import OpenAICompatProvider
+
     a = agent("openai/gpt-4o-mini", f"{server.url}/v1", max_tokens=100)
     provider = a._provider()[0]
     assert isinstance(provider, OpenAICompatProvider if path == "fast" else LiteLLMProvider)
