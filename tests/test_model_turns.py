@@ -279,3 +279,35 @@ def test_debug_mode_warns_when_the_loop_is_blocked(monkeypatch, caplog):
 def test_simulate_covers_real_names_with_options():
     with nbswarm.simulate():
         assert Agent(model_name="openai/o3-mini", temperature=0.5, print_on=False).run("x")
+
+
+def test_litellm_exceptions_map_to_one_clear_error_each():
+    litellm = pytest.importorskip("litellm")
+    from nbswarm.models.errors import explain
+
+    model = "openai/gpt-4o-mini"
+    cases = [
+        (litellm.AuthenticationError("bad key", llm_provider="openai", model=model), "AuthenticationFailed"),
+        (litellm.RateLimitError("slow down", llm_provider="openai", model=model), "RateLimited"),
+        (litellm.NotFoundError("no model", llm_provider="openai", model=model), "ModelNotFound"),
+        (
+            litellm.ContextWindowExceededError("too long", model=model, llm_provider="openai"),
+            "ContextWindowExceeded",
+        ),
+        (
+            litellm.InternalServerError(
+                "OpenAIException - Missing credentials. Please pass an `api_key`",
+                llm_provider="openai",
+                model=model,
+            ),
+            "MissingCredentials",
+        ),
+        (litellm.APIConnectionError("refused", llm_provider="openai", model=model), "ModelUnavailable"),
+        (litellm.Timeout("slow", model=model, llm_provider="openai"), "ModelTimeout"),
+        (ValueError("ours"), "ValueError"),
+    ]
+    for exc, name in cases:
+        explained = explain(exc, model)
+        assert type(explained).__name__ == name, (exc, explained)
+        assert "\n" not in str(explained)
+        assert "litellm." not in str(explained)  # no repeated class-name prefixes

@@ -219,3 +219,28 @@ def test_recorder_and_metrics_see_reasoning(server):
 
     row = agent_metrics(df).iloc[0]
     assert row["ttfr"] <= row["ttft"]
+
+
+def test_anthropic_refusals_through_litellm_have_clear_errors_and_overload_is_retried():
+    answers = {
+        "auth": [Reply(401, JSON, [wire.ANTHROPIC_AUTH_ERROR])],
+        "busy": [Reply(529, JSON, [wire.ANTHROPIC_OVERLOADED]), Reply(body=wire.ANTHROPIC_THINKING)],
+    }
+    with WireServer(lambda seen: answers[seen.headers["x-api-key"]].pop(0)) as server:
+        with pytest.raises(nbswarm.AgentError) as info:
+            nbswarm.Agent(
+                model_name="anthropic/claude-sonnet-4-5",
+                llm_base_url=server.url,
+                llm_api_key="auth",
+                print_on=False,
+            ).run("x")
+        (error,) = info.value.run.errors
+        assert error.error_type == "AuthenticationFailed" and "invalid x-api-key" in error.message
+        assert "ANTHROPIC_API_KEY" in error.message and "\n" not in error.message
+        text = nbswarm.Agent(
+            model_name="anthropic/claude-sonnet-4-5",
+            llm_base_url=server.url,
+            llm_api_key="busy",
+            print_on=False,
+        ).run("x")
+        assert text == "27 * 453 = 12,231" and answers["busy"] == []  # 529 before the first token: retried

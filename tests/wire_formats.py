@@ -171,3 +171,6 @@ OLLAMA_CHAT_THINKING = [
     b'"done_reason":"stop","done":true,"total_duration":4883583458,"load_duration":1334875,'
     b'"prompt_eval_count":26,"prompt_eval_duration":342546000,"eval_count":12,"eval_duration":4535599000}\n',
 ]
+
+ANTHROPIC_AUTH_ERROR = b'{"type":"error","error":{"type":"authentication_error","message":"invalid x-api-key"},"request_id":"req_011CSHoEeqs5C35K2UUqR7Fy"}'
+ANTHROPIC_OVERLOADED = b'{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"},"request_id":"req_011CSHoEeqs5C35K2UUqR7Fz"}'

@@ -48,6 +48,14 @@ KEY_VARIABLES = {
     "cohere": "COHERE_API_KEY",
 }
 _MAX_DETAIL = 240
+_CONNECTION = {
+    "APIConnectionError",  # litellm / openai
+    "ConnectError",  # httpx: could not connect
+    "ReadError",  # httpx: the connection broke
+    "RemoteProtocolError",  # httpx: the server closed it mid-response
+    "ConnectionRefusedError",
+    "ConnectionResetError",
+}
 
 
 class ModelError(NbswarmError):
@@ -136,7 +144,7 @@ def explain(exc: BaseException, model: str, base_url: str | None = None) -> Base
         return ModelNotFound(f"{model}: {where} has no such model, or the key cannot use it ({detail})")
     if "Timeout" in names or "ReadTimeout" in names or "ConnectTimeout" in names:
         return ModelTimeout(f"{model}: {where} did not answer in time ({detail})")
-    if names & {"APIConnectionError", "ConnectError", "ConnectionRefusedError", "ConnectionResetError"} or (
+    if names & _CONNECTION or (
         status in (500, 502, 503, 504, 529) or "ServiceUnavailableError" in names
     ):
         return ModelUnavailable(f"{model}: Connection failed to {where} ({detail})")
