@@ -14,7 +14,7 @@ CPU is this process's ``time.process_time()`` (all threads) per chunk received, 
 run of each client. Then the first-call latency: a fresh process's first real-model turn (the
 import inside it or not) and its second.
 
-    .venv/bin/python bench/real_models.py [--streams 10] [--chunks 200]
+    .venv/bin/python bench/real_models.py [--streams 10] [--chunks 200] [--old-code ../base]
 """
 
 from __future__ import annotations
@@ -202,13 +202,18 @@ print(f"{w1:.3f} {t1:.3f} {w2:.3f} {t2:.3f}")
 """
 
 
-def first_call(url: str, model: str, force_litellm: bool) -> list[float]:
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
+def first_call(url: str, model: str, force_litellm: bool, code: Path = REPO) -> list[float]:
+    env = {**os.environ, "PYTHONPATH": str(code)}
     env.pop("NBSWARM_FORCE_LITELLM", None)
     if force_litellm:
         env["NBSWARM_FORCE_LITELLM"] = "1"
     out = subprocess.run(
-        [sys.executable, "-c", FIRST_CALL, url, model], env=env, capture_output=True, text=True, timeout=300
+        [sys.executable, "-c", FIRST_CALL, url, model],
+        env=env,
+        cwd=code,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     if out.returncode:
         raise RuntimeError(out.stderr[-2000:])
@@ -228,6 +233,9 @@ def main() -> None:
     parser.add_argument("--streams", type=int, default=10)
     parser.add_argument("--chunks", type=int, default=200)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument(
+        "--old-code", type=Path, help="another checkout (e.g. the code before): its first call too"
+    )
     args = parser.parse_args()
     servers = []
     try:
@@ -253,6 +261,11 @@ def main() -> None:
         for label, force in (("litellm path", True), ("fast path", False)):
             w1, t1, w2, t2 = first_call(url, f"openai/{MODEL}", force)
             print(f"{label:<13} first: wall {w1:.3f} ttft {t1:.3f} | second: wall {w2:.3f} ttft {t2:.3f}")
+        if args.old_code:
+            w1, t1, w2, t2 = first_call(url, f"openai/{MODEL}", True, args.old_code)
+            print(
+                f"{'old code':<13} first: wall {w1:.3f} ttft {t1:.3f} | second: wall {w2:.3f} ttft {t2:.3f}"
+            )
     finally:
         for server in servers:
             server.terminate()
