@@ -203,14 +203,6 @@ def _backoff(attempt: int) -> float:
     return min(4.0, 0.25 * 2 ** (attempt - 1)) * random.uniform(0.5, 1.0)
 
 
-async def _close(stream: Any) -> None:
-    """Close a provider stream now (its HTTP connection), not at garbage collection."""
-    close = getattr(stream, "aclose", None)
-    if close is not None:
-        with contextlib.suppress(Exception):
-            await close()
-
-
 def _estimate(model: str, messages: list[dict[str, str]], deltas: int) -> tuple[int, int, float]:
     """(input tokens, output tokens, cost) of a turn that ended without the provider's usage."""
     from .models.sim import estimate_input_tokens

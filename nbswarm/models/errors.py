@@ -144,9 +144,7 @@ def explain(exc: BaseException, model: str, base_url: str | None = None) -> Base
         return ModelNotFound(f"{model}: {where} has no such model, or the key cannot use it ({detail})")
     if "Timeout" in names or "ReadTimeout" in names or "ConnectTimeout" in names:
         return ModelTimeout(f"{model}: {where} did not answer in time ({detail})")
-    if names & _CONNECTION or (
-        status in (500, 502, 503, 504, 529) or "ServiceUnavailableError" in names
-    ):
+    if names & _CONNECTION or (status in (500, 502, 503, 504, 529) or "ServiceUnavailableError" in names):
         return ModelUnavailable(f"{model}: Connection failed to {where} ({detail})")
     return exc
 
