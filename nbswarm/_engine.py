@@ -314,14 +314,13 @@ async def agent_turn(
                 await _aclose(stream)
         if completion is not None:
             finish_reason = completion.finish_reason or "stop"
-    except asyncio.CancelledError as cancelled:
-        if guard.fired is None or _cancelled_from_outside():
+    except asyncio.CancelledError:
+        if guard.fired is None or _cancelled_from_outside():  # a real cancel, not the turn's own deadline
             finish_reason = "cancelled"
             raise
         timeout = ModelTimeout(guard.message(model))
         finish_reason, error = "error", f"{type(timeout).__name__}: {timeout}"
         emit(Error, agent=name, error_type=type(timeout).__name__, message=str(timeout))
-        del cancelled
     except Exception as exc:
         finish_reason = "error"
         message = str(exc) or repr(exc)
