@@ -69,6 +69,9 @@ def _watchdog(ref: weakref.ref[asyncio.AbstractEventLoop]) -> None:
         loop = ref()
         if loop is None or loop.is_closed():
             return
+        if not debug_enabled():  # switched off: stop watching (a later debug turn starts it again)
+            _watched.discard(loop)
+            return
         answered = threading.Event()
         sent = time.perf_counter()
         try:
