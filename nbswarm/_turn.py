@@ -71,6 +71,8 @@ def _watchdog(ref: weakref.ref[asyncio.AbstractEventLoop]) -> None:
             return
         if not debug_enabled():  # switched off: stop watching (a later debug turn starts it again)
             _watched.discard(loop)
+            with contextlib.suppress(RuntimeError):
+                loop.call_soon_threadsafe(loop.set_debug, False)
             return
         answered = threading.Event()
         sent = time.perf_counter()
