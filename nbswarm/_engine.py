@@ -33,6 +33,7 @@ from ._turn import _backoff, _cancelled_from_outside, _estimate, _Guard, _reques
 from .events import LOOP_SEPARATOR, AgentEnd, AgentStart, Chunk, End, Error, Metadata, Start, Usage
 from .models import Completion, Reasoning, Text
 from .models.errors import ModelError, ModelTimeout, explain
+from .models.speaker import SPEAKER, Speaker
 from .run import Run, Sink
 
 if TYPE_CHECKING:
@@ -282,6 +283,7 @@ async def agent_turn(
         if failure is not None:
             raise failure
         request = _request(agent, model, messages)
+        SPEAKER.set(Speaker(name, agent.description))  # for the sim's voice; this task is the turn's own
         retries = 0
         while True:
             stream = provider.stream(request)
