@@ -180,7 +180,14 @@ class FrameDecoder:
                 events += self._open_turn(agent, 0)
             index = self._chunks.get(agent, 0)
             self._chunks[agent] = index + 1
-            self._open[agent].append(content)
+            kind = "text"
+            if data.get("kind") == "reasoning":  # nbswarm serve: thinking, in reasoning_content
+                kind = "reasoning"
+                content = data.get("reasoning_content", content)
+                if type(content) is not str:
+                    raise StreamError(f"SSE frame {self.frames} (chunk): reasoning_content should be str")
+            else:
+                self._open[agent].append(content)  # reasoning is never part of an output
             events.append(
                 Chunk(
                     run_id=self.run_id or "",
@@ -189,6 +196,7 @@ class FrameDecoder:
                     agent=agent,
                     content=content,
                     index=index,
+                    kind=kind,
                 )
             )
             self._seq += 1
