@@ -44,6 +44,8 @@ logger = logging.getLogger("nbswarm")
 class Agent(Runnable):
     """An LLM agent with the swarms ``Agent`` arguments that concern streaming."""
 
+    _raises_model_errors = True  # run() raises AgentError for any model failure: printed once, by it
+
     def __init__(
         self,
         agent_name: str = "Agent",
