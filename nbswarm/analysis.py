@@ -104,15 +104,16 @@ def turns(df: pd.DataFrame) -> pd.DataFrame:
     chunk_rows = d[d["event"] == "chunk"]
     chunk_t = chunk_rows.groupby(key, observed=True)["t"]
     is_text = chunk_rows["kind"] == _TEXT
-    chunks = pd.DataFrame(
-        {
-            "chunks": chunk_t.size(),
-            "first_chunk": chunk_t.min(),
-            "last_chunk": chunk_t.max(),
-            "first_text": chunk_rows[is_text].groupby(key, observed=True)["t"].min(),
-            "first_reasoning": chunk_rows[~is_text].groupby(key, observed=True)["t"].min(),
-        }
-    )
+    parts = {
+        "chunks": chunk_t.size(),
+        "first_chunk": chunk_t.min(),
+        "last_chunk": chunk_t.max(),
+        "first_text": chunk_rows[is_text].groupby(key, observed=True)["t"].min(),
+        "first_reasoning": chunk_rows[~is_text].groupby(key, observed=True)["t"].min(),
+    }
+    # An empty part (no reasoning) cannot be aligned past 127 runs (see _plain): leave it out
+    present = {name: part for name, part in parts.items() if len(part)} or parts
+    chunks = pd.DataFrame(present).reindex(columns=list(parts))
     out = starts.join(ends.rename(columns={"t": "end"}), how="outer").join(chunks, how="outer")
     out = out.reset_index().sort_values(["run_id", "start", "turn"], kind="stable", na_position="last")
     out["chunks"] = out["chunks"].fillna(0).astype("int64")
@@ -135,8 +136,7 @@ def agent_metrics(df: pd.DataFrame) -> pd.DataFrame:
     """Per (run_id, agent): turns, start, end, ttft, duration, chunks, chars, tokens, tokens/s, gaps, cost."""
     _check(df)
     rows = df[df["agent"].notna()]
-    index = rows.groupby(_KEY, observed=True).size().index
-    out = pd.DataFrame(index=index)
+    out = pd.DataFrame(index=_plain(rows.groupby(_KEY, observed=True).size().index))
     tr = turns(df)
     g = tr.groupby(_KEY, observed=True)
     out["turns"] = g.size()
@@ -160,9 +160,7 @@ def agent_metrics(df: pd.DataFrame) -> pd.DataFrame:
     out["gap_max"] = gaps.max()
     out["cost"] = usage["cost"].sum()
     out["cost"] = out["cost"].fillna(0.0)
-    errors = rows[rows["event"] == "error"].groupby(_KEY, observed=True).size()
-    # No error rows: an empty result whose index pandas cannot align past 127 runs (int8 vs int16 codes)
-    out["errors"] = errors if len(errors) else 0
+    out["errors"] = rows[rows["event"] == "error"].groupby(_KEY, observed=True).size()
     out["errors"] = out["errors"].fillna(0).astype("int64")
     return out
 
@@ -171,7 +169,7 @@ def run_metrics(df: pd.DataFrame) -> pd.DataFrame:
     """Per run_id: name, status, total/busy time, critical path, concurrency, parallelism, tokens, cost."""
     _check(df)
     by_run = df.groupby("run_id", observed=True)
-    out = pd.DataFrame(index=by_run.size().index)
+    out = pd.DataFrame(index=_plain(by_run.size().index))
     out["name"] = by_run["name"].first()
     out["swarm_type"] = by_run["swarm_type"].first()
     ends = df[df["event"] == "end"].groupby("run_id", observed=True)
@@ -206,8 +204,7 @@ def run_metrics(df: pd.DataFrame) -> pd.DataFrame:
         total = run_usage[column].last().combine_first(agent_usage[column].sum())
         out[column] = total.reindex(out.index)
         out[column] = out[column].fillna(0).astype("float64" if column == "cost" else "int64")
-    errors = df[df["event"] == "error"].groupby("run_id", observed=True).size()
-    out["errors"] = errors if len(errors) else 0  # empty: unalignable past 127 runs (see agent_metrics)
+    out["errors"] = df[df["event"] == "error"].groupby("run_id", observed=True).size()
     out["errors"] = out["errors"].fillna(0).astype("int64")
     return out
 
@@ -241,6 +238,20 @@ def interleaving(df: pd.DataFrame) -> pd.DataFrame:
 
 
 # -- helpers ------------------------------------------------------------------
+
+
+def _plain(index: pd.Index) -> pd.Index:
+    """The same keys, in the same order, without categorical levels.
+
+    Results are built by assigning groupby results to a frame on this index; pandas cannot align an
+    *empty* one (an agent without errors, gaps or reasoning) to categorical levels of more than 127
+    categories (int8 vs int16 codes), which any sweep has.
+    """
+    if not len(index):
+        return index
+    if isinstance(index, pd.MultiIndex):
+        return pd.MultiIndex.from_tuples(index.tolist(), names=index.names)
+    return pd.Index(index.tolist(), name=index.name, dtype=object)
 
 
 def _check(df: pd.DataFrame) -> None:

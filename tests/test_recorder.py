@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import threading
 import time
@@ -432,3 +433,9 @@ def test_metrics_of_a_sweep_sized_recorder_without_errors() -> None:
     metrics = Recorder().add(events).metrics()
     assert len(metrics.runs) == 130 and (metrics.runs["errors"] == 0).all()
     assert len(metrics.agents) == 130 and (metrics.agents["chunks"] == 2).all()
+    # And a sweep where every model failed before its first token: no chunks, no gaps, no TTFT.
+    failed = [e for e in events if e.type != "chunk"]
+    failed = [dataclasses.replace(e, seq=i % 7) for i, e in enumerate(failed)]
+    metrics = Recorder().add(failed).metrics()
+    assert len(metrics.agents) == 130 and metrics.agents["ttft"].isna().all()
+    assert (metrics.agents["chunks"] == 0).all() and metrics.agents["gap_max"].isna().all()
