@@ -10,16 +10,19 @@ otherwise). ``agent.stream(task)`` returns the ``Run`` itself, and
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
 from . import _validate as check
 from ._engine import Plan, Turn, plan_run
+from ._swarms_stream import Shape, aiterate, iterate
 from .callbacks import LOOP_SEPARATOR, DetailedCallback, TokenCallback
 from .display import attach_output
 from .errors import AgentError
 from .models import Provider, resolve
 from .run import Run, Sink
+from .swarms_compat import swarms_options as swarms_options_of
+from .swarms_compat import warn_ignored
 
 __all__ = ["DEFAULT_MODEL", "Agent"]
 
@@ -30,7 +33,11 @@ logger = logging.getLogger("nbswarm")
 
 
 class Agent:
-    """An LLM agent with the swarms ``Agent`` arguments that concern streaming."""
+    """An LLM agent with the swarms ``Agent`` arguments that concern streaming.
+
+    swarms' other ``Agent`` arguments are accepted and ignored with a warning
+    (``nbswarm.swarms_compat``); ``agent_description`` is ``description``.
+    """
 
     def __init__(
         self,
@@ -52,8 +59,14 @@ class Agent:
         *,
         provider: Provider | None = None,
         seed: int | None = None,
+        **swarms_options: Any,
     ) -> None:
         where = f"Agent({agent_name!r})" if isinstance(agent_name, str) else "Agent"
+        if swarms_options:  # swarms' other arguments: agent_description, or accepted and ignored
+            given = {"description": description or None}
+            description = swarms_options_of("Agent", swarms_options, Agent.__init__, given).get(
+                "description", description
+            )
         self.agent_name = check.text("agent_name", agent_name, where, allow_empty=False)
         self.description = check.text("description", description, where)
         self.system_prompt = check.text("system_prompt", system_prompt or "", where)
@@ -99,9 +112,17 @@ class Agent:
         return self._checked(run, await run)
 
     def stream(
-        self, task: str, streaming_callback: Callable[..., Any] | None = None, *, recorder: Sink | None = None
+        self,
+        task: str,
+        streaming_callback: Callable[..., Any] | None = None,
+        *,
+        recorder: Sink | None = None,
+        display: bool = True,
     ) -> Run:
-        """The Run of this task, not yet started: iterate it, await it, or call ``result()``."""
+        """The Run of this task, not yet started: iterate it, await it, or call ``result()``.
+
+        ``display=False`` prints and shows nothing (the caller consumes the events itself).
+        """
         check.text("task", task, f"{self.agent_name}.run", allow_empty=False)
         callback = check.callback("streaming_callback", streaming_callback, f"{self.agent_name}.run")
         plan = Plan(
@@ -117,13 +138,36 @@ class Agent:
         callback = callback or self.streaming_callback
         if callback is not None:
             run.add_sink(self.callback_sink(callback, separate_loops=True))
-        elif self.print_on:  # a callback overrides the default printing, as in swarms
+        elif self.print_on and display:  # a callback overrides the default printing, as in swarms
             attach_output(
                 run, {self.agent_name: self.max_loops}, live=self.streaming_on or self.stream_detailed
             )
         if self.verbose:
             run.add_sink(_log_event)
         return run
+
+    # -- swarms' streaming API: the same run, as swarms' generators yield it --
+
+    def run_stream(self, task: str, img: str | None = None) -> Iterator[str]:
+        """swarms' ``run_stream``: this task's text tokens as they arrive (a generator).
+
+        Nothing is printed. ``"".join(tokens)`` is what ``run(task)`` returns; a model failure
+        raises ``AgentError`` after the partial tokens. ``stream()`` is nbswarm's own face.
+        """
+        return iterate(
+            lambda: self._swarms_run(task, img), Shape("tokens", separate_loops=True), self._checked
+        )
+
+    def arun_stream(self, task: str, img: str | None = None) -> AsyncIterator[str]:
+        """swarms' ``arun_stream``: ``run_stream`` for ``async for``, on the caller's event loop."""
+        return aiterate(
+            lambda: self._swarms_run(task, img), Shape("tokens", separate_loops=True), self._checked
+        )
+
+    def _swarms_run(self, task: str, img: str | None) -> Run:
+        if img is not None:
+            warn_ignored("Agent.run_stream", "img")
+        return self.stream(task, display=False)
 
     def callback_sink(self, callback: Callable[..., Any], *, separate_loops: bool = False) -> Sink:
         """This agent's callback as a sink: dicts if ``stream=True`` (detailed), else tokens."""

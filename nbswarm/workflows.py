@@ -12,17 +12,21 @@ agent's own ``print_on`` decides.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import copy
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from typing import Any, ClassVar
 
 from . import _validate as check
 from ._engine import Plan, plan_run
+from ._swarms_stream import Shape, ShapeName, aiterate, iterate
 from .agent import Agent
 from .callbacks import WorkflowCallback
 from .display import attach_dashboard, attach_output
 from .errors import AgentError, FlowError, InvalidArgument
 from .flow import Steps, format_flow, parse_flow
 from .run import Run, Sink
+from .swarms_compat import swarms_options as swarms_options_of
+from .swarms_compat import warn_ignored
 
 __all__ = ["AgentRearrange", "ConcurrentWorkflow", "SequentialWorkflow"]
 
@@ -44,8 +48,15 @@ class _Workflow:
         show_dashboard: bool = False,
         streaming_callback: Callable[[str, str, bool], Any] | None = None,
         on_agent_error: str = "continue",
+        **swarms_options: Any,
     ) -> None:
         where = type(self).__name__
+        if swarms_options:  # swarms' other arguments: accepted and ignored (nbswarm.swarms_compat)
+            given = {"on_agent_error": None if on_agent_error == "continue" else on_agent_error}
+            own = type(self).__init__
+            on_agent_error = swarms_options_of(where, swarms_options, own, given).get(
+                "on_agent_error", on_agent_error
+            )
         self.name = check.text("name", name or where, where, allow_empty=False)
         where = f"{where}({self.name!r})"
         self.description = check.text("description", description, where)
@@ -97,8 +108,12 @@ class _Workflow:
         *,
         recorder: Sink | None = None,
         streaming_callback: Callable[[str, str, bool], Any] | None = None,
+        display: bool = True,
     ) -> Run:
-        """The Run of this task, not yet started: iterate it, await it, or call ``result()``."""
+        """The Run of this task, not yet started: iterate it, await it, or call ``result()``.
+
+        ``display=False`` prints and shows nothing (the caller consumes the events itself).
+        """
         where = f"{self.name}.run"
         check.text("task", task, where, allow_empty=False)
         callback = check.callback("streaming_callback", streaming_callback, where) or self.streaming_callback
@@ -118,8 +133,42 @@ class _Workflow:
         for agent in self.agents:
             if agent.streaming_callback is not None:
                 run.add_sink(agent.callback_sink(agent.streaming_callback))
-        self._attach_display(run)
+        if display:
+            self._attach_display(run)
         return run
+
+    # -- swarms' streaming API: one pass of the flow, as swarms' generators yield it --
+
+    swarms_tokens: ClassVar[ShapeName] = "pairs"
+    """What swarms' ``run_stream`` yields per token here: ``(agent, token)`` pairs or bare tokens."""
+
+    def run_stream(self, task: str, img: str | None = None, with_events: bool = False) -> Iterator[Any]:
+        """swarms' ``run_stream`` (a generator): tokens in flow order, parallel agents' interleaved.
+
+        ``AgentRearrange`` and ``ConcurrentWorkflow`` yield ``(agent_name, token)``,
+        ``SequentialWorkflow`` bare tokens; ``with_events=True`` yields swarms' dicts
+        (``agent_start`` / ``token`` / ``agent_end``). As in swarms, the flow runs once
+        (``max_loops`` applies to ``run()``) and nothing is printed. ``stream()`` is nbswarm's own face.
+        """
+        return iterate(lambda: self._swarms_run(task, img), self._swarms_shape(with_events), self._checked)
+
+    def arun_stream(self, task: str, img: str | None = None, with_events: bool = False) -> AsyncIterator[Any]:
+        """swarms' ``arun_stream``: ``run_stream`` for ``async for``, on the caller's event loop."""
+        return aiterate(lambda: self._swarms_run(task, img), self._swarms_shape(with_events), self._checked)
+
+    def _swarms_shape(self, with_events: bool) -> Shape:
+        if not isinstance(with_events, bool):
+            raise InvalidArgument(
+                f"{self.name}.run_stream: with_events must be True or False, got {with_events!r}"
+            )
+        return Shape("events" if with_events else self.swarms_tokens)
+
+    def _swarms_run(self, task: str, img: str | None) -> Run:
+        if img is not None:
+            warn_ignored(f"{type(self).__name__}.run_stream", "img")
+        once = copy.copy(self)  # swarms streams a single pass of the flow
+        once.max_loops = 1
+        return once.stream(task, display=False)
 
     def _attach_display(self, run: Run) -> None:
         if self.show_dashboard:
@@ -155,6 +204,7 @@ class SequentialWorkflow(_Workflow):
     """Agents one after another; each sees the task and everything said before it."""
 
     swarm_type = "SequentialWorkflow"
+    swarms_tokens = "tokens"
 
     @property
     def steps(self) -> Steps:
@@ -187,6 +237,7 @@ class AgentRearrange(_Workflow):
         streaming_callback: Callable[[str, str, bool], Any] | None = None,
         on_agent_error: str = "continue",
         show_dashboard: bool = False,
+        **swarms_options: Any,
     ) -> None:
         _check_unique_in_flow(agents, flow)
         super().__init__(
@@ -197,6 +248,7 @@ class AgentRearrange(_Workflow):
             streaming_callback=streaming_callback,
             on_agent_error=on_agent_error,
             show_dashboard=show_dashboard,
+            **swarms_options,
         )
         self._steps = parse_flow(flow, [agent.agent_name for agent in self.agents])
 
