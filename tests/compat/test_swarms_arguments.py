@@ -70,7 +70,7 @@ def test_agent_description_is_description():
     agent = Agent(agent_name="A", agent_description="Streams tokens")
     assert agent.description == "Streams tokens"
     assert Agent(agent_name="A", description="x", agent_description="x").description == "x"
-    with pytest.raises(InvalidArgument, match="agent_description.*disagrees with description"):
+    with pytest.raises(InvalidArgument, match=r"agent_description.*disagrees with description"):
         Agent(agent_name="A", description="one", agent_description="other")
 
 

@@ -1,4 +1,4 @@
-"""swarms' own streaming examples run with only their import changed (examples/swarms/), offline on the sim."""
+"""swarms' own streaming examples run with only their import changed (examples/swarms/), on the sim."""
 
 from __future__ import annotations
 
