@@ -16,6 +16,66 @@ import pytest
 import nbswarm
 from nbswarm import swarms_compat
 
+_TOOLS = "needs tools=[add]: nbswarm agents do not call tools (the argument is accepted and ignored)"
+_HISTORY = (
+    "expects output_type's conversation history (a list of dicts); nbswarm's run() returns the final text"
+)
+_WORDING = "matches swarms' error wording; nbswarm raises InvalidArgument (a ValueError) with its own message"
+SKIPPED = {
+    "test_ported_streaming_timing.py::test_multi_loop_agent_with_tool": _TOOLS,
+    "test_ported_streaming_timing.py::test_autonomous_loop_agent": _TOOLS,
+    "test_ported_streaming_timing.py::test_multi_loop_agent_in_sequential_workflow": _TOOLS,
+    "test_ported_agent_rearrange.py::test_initialization": (
+        "reads .verbose back: accepted and ignored, nbswarm keeps no such attribute"
+    ),
+    "test_ported_agent_rearrange.py::test_validate_flow_valid": (
+        "calls validate_flow(): nbswarm validates a flow once, at construction (FlowError)"
+    ),
+    "test_ported_agent_rearrange.py::test_validate_flow_pure_concurrent": (
+        "calls validate_flow(): nbswarm validates a flow once, at construction (FlowError)"
+    ),
+    "test_ported_agent_rearrange.py::test_validate_flow_fanout_then_aggregate": (
+        "calls validate_flow(): nbswarm validates a flow once, at construction (FlowError)"
+    ),
+    "test_ported_agent_rearrange.py::test_callable_execution": (
+        "calls the workflow as a function (__call__): not in nbswarm; run() is"
+    ),
+    "test_ported_sequential_workflow.py::test_sequential_workflow_async_execution": (
+        "run_async() (run() in a thread): not in nbswarm; await arun() is"
+    ),
+    "test_ported_sequential_workflow.py::test_sequential_workflow_error_handling": _WORDING,
+    "test_ported_sequential_workflow.py::test_sequential_workflow_team_awareness": (
+        "reads .team_awareness back: accepted and ignored, nbswarm keeps no such attribute"
+    ),
+    "test_ported_concurrent_workflow.py::test_concurrent_workflow_basic_execution": _HISTORY,
+    "test_ported_concurrent_workflow.py::test_concurrent_workflow_with_dashboard": _HISTORY,
+    "test_ported_concurrent_workflow.py::test_concurrent_workflow_max_loops_configuration": _HISTORY,
+    "test_ported_concurrent_workflow.py::test_concurrent_workflow_error_handling": _WORDING,
+}
+"""swarms' ported tests that need what nbswarm does not have: file::test -> the reason."""
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "asyncio: swarms' marker for async tests (run by this conftest)")
+
+
+PORTED = (
+    "test_ported_streaming_timing.py",
+    "test_ported_agent_rearrange.py",
+    "test_ported_sequential_workflow.py",
+    "test_ported_concurrent_workflow.py",
+)
+"""Files ported from swarms: their constructors pass swarms-only arguments on purpose (no warning shown)."""
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.path.name in PORTED:
+            item.add_marker(pytest.mark.filterwarnings("ignore::nbswarm.swarms_compat.SwarmsCompatWarning"))
+        reason = SKIPPED.get(f"{item.path.name}::{item.name}")
+        if reason is not None:
+            item.add_marker(pytest.mark.skip(reason=reason))
+
 
 @pytest.fixture(autouse=True)
 def offline_models() -> Iterator[None]:
