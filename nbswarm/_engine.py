@@ -20,6 +20,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from .callbacks import LOOP_SEPARATOR
 from .events import AgentEnd, AgentStart, Chunk, End, Error, Metadata, Start, Usage
 from .models import Completion, ModelRequest, Reasoning, Text
 from .run import Run, Sink
@@ -80,6 +81,11 @@ def last_step_output(steps_run: list[list[Turn]]) -> str:
     if len(last) == 1:
         return _with_failure(last[0], last[0].output)
     return "\n\n".join(_with_failure(turn, f"{turn.agent}: {turn.output}") for turn in last)
+
+
+def joined_turns(steps_run: list[list[Turn]]) -> str:
+    """A single agent's text: every loop's turn, joined as its token stream joins them."""
+    return LOOP_SEPARATOR.join(turn.output for step in steps_run for turn in step)
 
 
 def _with_failure(turn: Turn, text: str) -> str:

@@ -14,9 +14,9 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
 from . import _validate as check
-from ._engine import Plan, Turn, plan_run
+from ._engine import Plan, joined_turns, plan_run
 from ._swarms_stream import Shape, aiterate, iterate
-from .callbacks import LOOP_SEPARATOR, DetailedCallback, TokenCallback
+from .callbacks import DetailedCallback, TokenCallback
 from .display import attach_output
 from .errors import AgentError
 from .models import Provider, resolve
@@ -131,7 +131,7 @@ class Agent:
             steps=[[self]],
             max_loops=self.max_loops,
             description=self.description,
-            final_output=_joined_turns,
+            final_output=joined_turns,
         )
 
         run = plan_run(plan, task, recorder)
@@ -192,11 +192,6 @@ class Agent:
                 run=run,
             )
         return text
-
-
-def _joined_turns(steps_run: list[list[Turn]]) -> str:
-    """A single agent's text: every loop's turn, joined as its token stream joins them."""
-    return LOOP_SEPARATOR.join(turn.output for step in steps_run for turn in step)
 
 
 def _log_event(event: Any) -> None:
