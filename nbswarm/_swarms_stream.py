@@ -18,14 +18,17 @@ is checked like ``run()``'s (an agent's failure raises ``AgentError``).
 
 from __future__ import annotations
 
+import copy
 from collections.abc import AsyncIterator, Callable, Iterator
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from .callbacks import LOOP_SEPARATOR
+from .errors import InvalidArgument
 from .events import AgentEnd, AgentStart, Chunk, Event
 from .run import Run
+from .swarms_compat import warn_ignored
 
-__all__ = ["Shape", "aiterate", "iterate"]
+__all__ = ["AgentStreaming", "FlowStreaming", "Shape", "aiterate", "iterate"]
 
 ShapeName = Literal["tokens", "pairs", "events"]
 SHAPES: tuple[ShapeName, ...] = ("tokens", "pairs", "events")
@@ -90,3 +93,69 @@ async def aiterate(
         if not finished:
             run.cancel()
     check(run, await run)
+
+
+class AgentStreaming:
+    """``Agent.run_stream`` / ``arun_stream``: the agent's run as swarms' token generators."""
+
+    def run_stream(self, task: str, img: str | None = None) -> Iterator[str]:
+        """swarms' ``run_stream``: this task's text tokens as they arrive (a generator).
+
+        Nothing is printed. ``"".join(tokens)`` is what ``run(task)`` returns; a model failure
+        raises ``AgentError`` after the partial tokens. ``stream()`` is nbswarm's own face.
+        """
+        return iterate(
+            lambda: self._swarms_run(task, img), Shape("tokens", separate_loops=True), self._checked
+        )
+
+    def arun_stream(self, task: str, img: str | None = None) -> AsyncIterator[str]:
+        """swarms' ``arun_stream``: ``run_stream`` for ``async for``, on the caller's event loop."""
+        return aiterate(
+            lambda: self._swarms_run(task, img), Shape("tokens", separate_loops=True), self._checked
+        )
+
+    def _swarms_run(self, task: str, img: str | None) -> Run:
+        if img is not None:
+            warn_ignored("Agent.run_stream", "img")
+        return self.stream(task, display=False)  # type: ignore[attr-defined]
+
+    def _checked(self, run: Run, text: str) -> str:
+        raise NotImplementedError
+
+
+class FlowStreaming:
+    """The workflows' ``run_stream`` / ``arun_stream``: one pass of the flow as swarms' generators."""
+
+    swarms_tokens: ClassVar[ShapeName] = "pairs"
+    """What swarms' ``run_stream`` yields per token here: ``(agent, token)`` pairs or bare ``tokens``."""
+
+    def run_stream(self, task: str, img: str | None = None, with_events: bool = False) -> Iterator[Any]:
+        """swarms' ``run_stream`` (a generator): tokens in flow order, parallel agents' interleaved.
+
+        ``AgentRearrange`` and ``ConcurrentWorkflow`` yield ``(agent_name, token)``,
+        ``SequentialWorkflow`` bare tokens; ``with_events=True`` yields swarms' dicts
+        (``agent_start`` / ``token`` / ``agent_end``). As in swarms, the flow runs once
+        (``max_loops`` applies to ``run()``) and nothing is printed. ``stream()`` is nbswarm's own face.
+        """
+        return iterate(lambda: self._swarms_run(task, img), self._swarms_shape(with_events), self._checked)
+
+    def arun_stream(self, task: str, img: str | None = None, with_events: bool = False) -> AsyncIterator[Any]:
+        """swarms' ``arun_stream``: ``run_stream`` for ``async for``, on the caller's event loop."""
+        return aiterate(lambda: self._swarms_run(task, img), self._swarms_shape(with_events), self._checked)
+
+    def _swarms_shape(self, with_events: bool) -> Shape:
+        if not isinstance(with_events, bool):
+            raise InvalidArgument(
+                f"{type(self).__name__}.run_stream: with_events must be True or False, got {with_events!r}"
+            )
+        return Shape("events" if with_events else self.swarms_tokens)
+
+    def _swarms_run(self, task: str, img: str | None) -> Run:
+        if img is not None:
+            warn_ignored(f"{type(self).__name__}.run_stream", "img")
+        once = copy.copy(self)  # swarms streams a single pass of the flow
+        once.max_loops = 1  # type: ignore[attr-defined]
+        return once.stream(task, display=False)  # type: ignore[attr-defined]
+
+    def _checked(self, run: Run, text: str) -> str:
+        raise NotImplementedError

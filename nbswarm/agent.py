@@ -10,19 +10,18 @@ otherwise). ``agent.stream(task)`` returns the ``Run`` itself, and
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 from . import _validate as check
 from ._engine import Plan, joined_turns, plan_run
-from ._swarms_stream import Shape, aiterate, iterate
+from ._swarms_stream import AgentStreaming
 from .callbacks import DetailedCallback, TokenCallback
 from .display import attach_output
 from .errors import AgentError
 from .models import Provider, resolve
 from .run import Run, Sink
 from .swarms_compat import swarms_options as swarms_options_of
-from .swarms_compat import warn_ignored
 
 __all__ = ["DEFAULT_MODEL", "Agent"]
 
@@ -32,11 +31,12 @@ DEFAULT_MODEL = "sim/gpt-4o-mini"
 logger = logging.getLogger("nbswarm")
 
 
-class Agent:
+class Agent(AgentStreaming):
     """An LLM agent with the swarms ``Agent`` arguments that concern streaming.
 
     swarms' other ``Agent`` arguments are accepted and ignored with a warning
     (``nbswarm.swarms_compat``); ``agent_description`` is ``description``.
+    ``run_stream`` / ``arun_stream`` (swarms' streaming API) come from ``AgentStreaming``.
     """
 
     def __init__(
@@ -145,29 +145,6 @@ class Agent:
         if self.verbose:
             run.add_sink(_log_event)
         return run
-
-    # -- swarms' streaming API: the same run, as swarms' generators yield it --
-
-    def run_stream(self, task: str, img: str | None = None) -> Iterator[str]:
-        """swarms' ``run_stream``: this task's text tokens as they arrive (a generator).
-
-        Nothing is printed. ``"".join(tokens)`` is what ``run(task)`` returns; a model failure
-        raises ``AgentError`` after the partial tokens. ``stream()`` is nbswarm's own face.
-        """
-        return iterate(
-            lambda: self._swarms_run(task, img), Shape("tokens", separate_loops=True), self._checked
-        )
-
-    def arun_stream(self, task: str, img: str | None = None) -> AsyncIterator[str]:
-        """swarms' ``arun_stream``: ``run_stream`` for ``async for``, on the caller's event loop."""
-        return aiterate(
-            lambda: self._swarms_run(task, img), Shape("tokens", separate_loops=True), self._checked
-        )
-
-    def _swarms_run(self, task: str, img: str | None) -> Run:
-        if img is not None:
-            warn_ignored("Agent.run_stream", "img")
-        return self.stream(task, display=False)
 
     def callback_sink(self, callback: Callable[..., Any], *, separate_loops: bool = False) -> Sink:
         """This agent's callback as a sink: dicts if ``stream=True`` (detailed), else tokens."""

@@ -12,13 +12,12 @@ agent's own ``print_on`` decides.
 
 from __future__ import annotations
 
-import copy
-from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, ClassVar
 
 from . import _validate as check
 from ._engine import Plan, plan_run
-from ._swarms_stream import Shape, ShapeName, aiterate, iterate
+from ._swarms_stream import FlowStreaming
 from .agent import Agent
 from .callbacks import WorkflowCallback
 from .display import attach_dashboard, attach_output
@@ -26,15 +25,17 @@ from .errors import AgentError, FlowError, InvalidArgument
 from .flow import Steps, format_flow, parse_flow
 from .run import Run, Sink
 from .swarms_compat import swarms_options as swarms_options_of
-from .swarms_compat import warn_ignored
 
 __all__ = ["AgentRearrange", "ConcurrentWorkflow", "SequentialWorkflow"]
 
 ERROR_POLICIES = ("continue", "stop", "raise")
 
 
-class _Workflow:
-    """What the three workflows share: validation, callbacks, display, run/arun/stream."""
+class _Workflow(FlowStreaming):
+    """What the three workflows share: validation, callbacks, display, run/arun/stream.
+
+    ``run_stream`` / ``arun_stream`` (swarms' streaming API) come from ``FlowStreaming``.
+    """
 
     swarm_type: ClassVar[str]
 
@@ -137,39 +138,6 @@ class _Workflow:
             self._attach_display(run)
         return run
 
-    # -- swarms' streaming API: one pass of the flow, as swarms' generators yield it --
-
-    swarms_tokens: ClassVar[ShapeName] = "pairs"
-    """What swarms' ``run_stream`` yields per token here: ``(agent, token)`` pairs or bare tokens."""
-
-    def run_stream(self, task: str, img: str | None = None, with_events: bool = False) -> Iterator[Any]:
-        """swarms' ``run_stream`` (a generator): tokens in flow order, parallel agents' interleaved.
-
-        ``AgentRearrange`` and ``ConcurrentWorkflow`` yield ``(agent_name, token)``,
-        ``SequentialWorkflow`` bare tokens; ``with_events=True`` yields swarms' dicts
-        (``agent_start`` / ``token`` / ``agent_end``). As in swarms, the flow runs once
-        (``max_loops`` applies to ``run()``) and nothing is printed. ``stream()`` is nbswarm's own face.
-        """
-        return iterate(lambda: self._swarms_run(task, img), self._swarms_shape(with_events), self._checked)
-
-    def arun_stream(self, task: str, img: str | None = None, with_events: bool = False) -> AsyncIterator[Any]:
-        """swarms' ``arun_stream``: ``run_stream`` for ``async for``, on the caller's event loop."""
-        return aiterate(lambda: self._swarms_run(task, img), self._swarms_shape(with_events), self._checked)
-
-    def _swarms_shape(self, with_events: bool) -> Shape:
-        if not isinstance(with_events, bool):
-            raise InvalidArgument(
-                f"{self.name}.run_stream: with_events must be True or False, got {with_events!r}"
-            )
-        return Shape("events" if with_events else self.swarms_tokens)
-
-    def _swarms_run(self, task: str, img: str | None) -> Run:
-        if img is not None:
-            warn_ignored(f"{type(self).__name__}.run_stream", "img")
-        once = copy.copy(self)  # swarms streams a single pass of the flow
-        once.max_loops = 1
-        return once.stream(task, display=False)
-
     def _attach_display(self, run: Run) -> None:
         if self.show_dashboard:
             attach_dashboard(run)
@@ -204,7 +172,7 @@ class SequentialWorkflow(_Workflow):
     """Agents one after another; each sees the task and everything said before it."""
 
     swarm_type = "SequentialWorkflow"
-    swarms_tokens = "tokens"
+    swarms_tokens = "tokens"  # swarms' SequentialWorkflow.run_stream yields bare tokens
 
     @property
     def steps(self) -> Steps:
