@@ -192,6 +192,8 @@ class FrameDecoder:
                 agent = self._default_agent()
             content = data["content"] if "content" in data else data.get("token", "")
             kind = data.get("kind", "text")
+            if kind == "reasoning" and "reasoning_content" in data:  # nbswarm serve's spelling
+                content = data["reasoning_content"]
             for field, value in (("agent", agent), ("content", content), ("kind", kind)):
                 if type(value) is not str:
                     got = _snippet(repr(value), 60)

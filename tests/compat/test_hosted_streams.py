@@ -226,6 +226,7 @@ def test_reasoning_chunks_on_the_wire_are_no_part_of_the_text():
     body = (
         b'event: metadata\ndata: {"job_id": "r", "name": "Thinker"}\n\n'
         b'event: chunk\ndata: {"content": "hmm, 6 times 7", "kind": "reasoning"}\n\n'
+        b'event: chunk\ndata: {"content": "", "reasoning_content": " is 42", "kind": "reasoning"}\n\n'
         b'event: chunk\ndata: {"content": "42"}\n\n'
         b'event: done\ndata: {"status": "finished"}\n\n'
     )
@@ -233,5 +234,5 @@ def test_reasoning_chunks_on_the_wire_are_no_part_of_the_text():
         run = remote_run(server.url + "/v1/agent/completions", {"stream": True})
         assert run.result() == "42"
     assert [(c.content, c.kind) for c in run.events if c.type == "chunk"] == [
-        ("hmm, 6 times 7", "reasoning"), ("42", "text"),
+        ("hmm, 6 times 7", "reasoning"), (" is 42", "reasoning"), ("42", "text"),
     ]  # fmt: skip
