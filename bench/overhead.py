@@ -1,36 +1,48 @@
-"""Per-chunk cost of nbswarm's own path: events + callback + run fan-out.
+"""Per-chunk cost of nbswarm's own path (events + callback + run fan-out), against swarms'.
 
-A provider replays pre-built chunks with no waiting, so what is measured is
-nbswarm, not a model. The baseline is the same chunks consumed by a bare
-``async for`` that calls the same callback, timed in the same run. At 2,000
-and 20,000 chunks: the per-chunk cost must not grow with the text so far.
+The provider replays pre-built chunks and awaits the event loop once per chunk
+(``await asyncio.sleep(0)``), as every network provider and the sim do: a
+provider that never yields would hide the real path (a wake-up of the loop
+per chunk, and the hand-over to the caller's thread). The baseline is the same
+provider consumed by a bare ``async for`` that calls the same callback, timed
+in the same run; nbswarm's own share is the difference, per chunk, at 2,000
+and 20,000 chunks (it must be flat: no per-chunk work that grows with the text).
 
-    .venv/bin/python bench/overhead.py
+If a Python with the swarms library is given (``NBSWARM_BENCH_SWARMS_PYTHON``,
+e.g. a throwaway ``python -m venv /tmp/swarmsvenv && /tmp/swarmsvenv/bin/pip
+install swarms``), ``bench/swarms_per_chunk.py`` measures swarms' own per-chunk
+cost in the same run, and the target is nbswarm's share <= half of swarms'.
+
+    NBSWARM_BENCH_SWARMS_PYTHON=/tmp/swarmsvenv/bin/python .venv/bin/python bench/overhead.py
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import os
-import statistics
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
 from nbswarm import Agent
 from nbswarm.models import Completion
 
+SIZES = (2_000, 20_000)
+
 
 class Replay:
-    """Streams pre-built chunks as fast as it can."""
+    """Streams pre-built chunks, yielding to the event loop before each, like a network stream."""
 
     def __init__(self, pieces: list[str]) -> None:
         self.pieces = pieces
 
     async def stream(self, request):  # type: ignore[no-untyped-def]
         for piece in self.pieces:
+            await asyncio.sleep(0)
             yield piece
         yield Completion(output_tokens=len(self.pieces))
 
@@ -47,17 +59,17 @@ def baseline(chunks: list[str]) -> float:
             if isinstance(piece, str):
                 sink.append(piece)
 
-    start = time.perf_counter()
+    start = time.process_time()
     asyncio.run(consume())
-    return time.perf_counter() - start
+    return time.process_time() - start
 
 
 def nbswarm_sync(chunks: list[str]) -> float:
     sink: list[str] = []
     agent = Agent(agent_name="A", provider=Replay(chunks), streaming_on=True, print_on=False)
-    start = time.perf_counter()
+    start = time.process_time()
     agent.run("task", streaming_callback=sink.append)
-    elapsed = time.perf_counter() - start
+    elapsed = time.process_time() - start
     assert len(sink) == len(chunks)
     return elapsed
 
@@ -69,14 +81,14 @@ def nbswarm_async(chunks: list[str]) -> float:
     async def main() -> None:
         await agent.arun("task", streaming_callback=sink.append)
 
-    start = time.perf_counter()
+    start = time.process_time()
     asyncio.run(main())
-    elapsed = time.perf_counter() - start
+    elapsed = time.process_time() - start
     assert len(sink) == len(chunks)
     return elapsed
 
 
-def best(fn, chunks: list[str], repeats: int = 5) -> float:
+def best(fn, chunks: list[str], repeats: int = 5) -> float:  # type: ignore[no-untyped-def]
     fn(chunks)  # warm up
     return min(fn(chunks) for _ in range(repeats))
 
@@ -88,24 +100,39 @@ def import_seconds() -> float:
     return min(runs)
 
 
+def swarms_us_per_chunk() -> float | None:
+    python = os.environ.get("NBSWARM_BENCH_SWARMS_PYTHON")
+    if not python:
+        return None
+    script = Path(__file__).with_name("swarms_per_chunk.py")
+    out = subprocess.run([python, str(script)], capture_output=True, text=True, timeout=600, check=True)
+    return float(json.loads(out.stdout.strip().splitlines()[-1])["swarms_us_per_chunk"])
+
+
 def main() -> None:
     print(f"import nbswarm in a fresh process: {import_seconds() * 1000:.0f} ms (best of 3)")
-    print(
-        f"{'chunks':>7} {'baseline us/chunk':>18} {'run() us/chunk':>15} {'ratio':>6} "
-        f"{'arun() us/chunk':>16} {'ratio':>6}"
-    )
-    per_chunk = {}
-    for n in (2_000, 20_000):
+    print(f"{'chunks':>7} {'baseline us/chunk':>18} {'run() own us/chunk':>19} {'arun() own us/chunk':>20}")
+    own: dict[int, tuple[float, float]] = {}
+    for n in SIZES:
         chunks = pieces(n)
         base = best(baseline, chunks) / n * 1e6
-        sync = best(nbswarm_sync, chunks) / n * 1e6
-        asyn = best(nbswarm_async, chunks) / n * 1e6
-        per_chunk[n] = (sync, asyn)
-        print(f"{n:>7} {base:>18.2f} {sync:>15.2f} {sync / base:>6.1f} {asyn:>16.2f} {asyn / base:>6.1f}")
-    growth = [per_chunk[20_000][i] / per_chunk[2_000][i] for i in (0, 1)]
+        sync = best(nbswarm_sync, chunks) / n * 1e6 - base
+        asyn = best(nbswarm_async, chunks) / n * 1e6 - base
+        own[n] = (sync, asyn)
+        print(f"{n:>7} {base:>18.2f} {sync:>19.2f} {asyn:>20.2f}")
+    small, large = own[SIZES[0]], own[SIZES[1]]
     print(
-        f"per-chunk cost at 20,000 / at 2,000: run() {growth[0]:.2f}, arun() {growth[1]:.2f} "
-        f"(1.0 = linear; the median of both {statistics.median(growth):.2f})"
+        f"own share at 20,000 / at 2,000: run() {large[0] / small[0]:.2f}, arun() {large[1] / small[1]:.2f} "
+        "(about 1.0: flat)"
+    )
+    swarms = swarms_us_per_chunk()
+    if swarms is None:
+        print("swarms not measured (set NBSWARM_BENCH_SWARMS_PYTHON to a Python with swarms installed)")
+        return
+    worst = max(large[0], large[1], small[0], small[1])
+    print(
+        f"swarms' own per-chunk cost, same run: {swarms:.2f} us; nbswarm's worst own share {worst:.2f} us "
+        f"= {worst / swarms:.2f} of swarms' (target <= 0.50)"
     )
 
 

@@ -7,26 +7,39 @@ their chunks interleave in the run's stream; a step starts when the step
 before has ended. Every agent sees the task and what was said before its
 step, attributed by name; agents of one step do not see each other.
 
+An agent's own ``max_loops`` repeats its turn within its step (as in
+swarms), each turn seeing its previous ones; its contribution to the step is
+its turns joined by ``LOOP_SEPARATOR``. Every later turn of an agent at a step
+starts with ``LOOP_SEPARATOR`` as a chunk of its own, so ``"".join`` of an
+agent's chunk contents equals its joined output for every consumer.
+
 Failure policy: a failed agent emits ``error`` and an ``agent_end`` with its
 partial text; agents beside it finish; later steps run with what exists and
-the run ends with status ``failed``. Cancellation (a kernel interrupt) ends
-every running agent as ``cancelled`` and the run as ``cancelled``.
+the run ends with status ``failed``. Cancellation is structured: the agents of
+a step are one task group; a cancelled run cancels them all, and an agent that
+ends by cancellation on its own cancels the run. Every task has ended before
+``end`` is emitted, so no event follows it.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
+import logging
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from .callbacks import LOOP_SEPARATOR
-from .events import AgentEnd, AgentStart, Chunk, End, Error, Metadata, Start, Usage
+from .events import LOOP_SEPARATOR, AgentEnd, AgentStart, Chunk, End, Error, Metadata, Start, Usage
 from .models import Completion, ModelRequest, Reasoning, Text
 from .run import Run, Sink
 
 if TYPE_CHECKING:
     from .agent import Agent
+
+SETTLE_TIMEOUT = 5.0
+"""Seconds a cancelled step waits for its agents to wind down (a provider that ignores cancellation)."""
+
+logger = logging.getLogger("nbswarm")
 
 History = list[tuple[str, str]]
 """What was said so far: (speaker, text) pairs in order."""
@@ -84,7 +97,8 @@ def last_step_output(steps_run: list[list[Turn]]) -> str:
 
 
 def joined_turns(steps_run: list[list[Turn]]) -> str:
-    """A single agent's text: every loop's turn, joined as its token stream joins them."""
+    """A single agent's text from its separate turns: joined by ``LOOP_SEPARATOR`` as ``agent_turns``
+    joins them (the SSE client rebuilds a remote agent's text with it)."""
     return LOOP_SEPARATOR.join(turn.output for step in steps_run for turn in step)
 
 
@@ -140,11 +154,8 @@ async def execute(run: Run, plan: Plan, task: str) -> None:
         for loop in range(plan.max_loops):
             for step_index, step in enumerate(plan.steps):
                 seen = list(history)
-                turns = await asyncio.gather(
-                    *(
-                        agent_turn(run, agent, messages_for(agent, task, seen), step_index, loop, ledger)
-                        for agent in step
-                    )
+                turns = await _task_group(
+                    [agent_turns(run, agent, task, seen, step_index, loop, ledger) for agent in step]
                 )
                 steps_run.append(list(turns))
                 history.extend((turn.agent, turn.output) for turn in turns)
@@ -158,6 +169,64 @@ async def execute(run: Run, plan: Plan, task: str) -> None:
         _finish(run, ledger.turns, plan.final_output(steps_run), "cancelled")
         raise
     _finish(run, ledger.turns, plan.final_output(steps_run), status)
+
+
+async def _task_group(coros: Sequence[Coroutine[Any, Any, Turn]]) -> list[Turn]:
+    """Run a step's agents as one group: all finish, or all are cancelled before this returns.
+
+    ``asyncio.TaskGroup`` ignores a child that ends cancelled by itself; here that cancels the group.
+    """
+    tasks = [asyncio.ensure_future(coro) for coro in coros]
+    try:
+        pending: set[asyncio.Future[Turn]] = set(tasks)
+        while pending:
+            done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+            if any(task.cancelled() for task in done):
+                raise asyncio.CancelledError
+    except asyncio.CancelledError:
+        await _cancel_all(tasks)
+        raise
+    return [task.result() for task in tasks]
+
+
+async def _cancel_all(tasks: Sequence[asyncio.Future[Turn]]) -> None:
+    for task in tasks:
+        task.cancel()
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + SETTLE_TIMEOUT
+    while not all(task.done() for task in tasks) and loop.time() < deadline:
+        try:
+            await asyncio.wait(tasks, timeout=max(0.0, deadline - loop.time()))
+        except asyncio.CancelledError:  # cancelled again while winding down: keep winding down
+            continue
+
+
+async def agent_turns(
+    run: Run, agent: Agent, task: str, seen: History, step: int, loop: int, ledger: _Ledger
+) -> Turn:
+    """``agent``'s part of a step: its own ``max_loops`` turns, each seeing the ones before."""
+    loops = agent.max_loops
+    own: History = []
+    turns: list[Turn] = []
+    for repeat in range(loops):
+        messages = messages_for(agent, task, seen + own)
+        turn = await agent_turn(run, agent, messages, step, loop * loops + repeat, ledger)
+        turns.append(turn)
+        own.append((turn.agent, turn.output))
+        if turn.failed:
+            break
+    if len(turns) == 1:
+        return turns[0]
+    last = turns[-1]
+    return Turn(
+        agent=last.agent,
+        output=LOOP_SEPARATOR.join(turn.output for turn in turns),
+        finish_reason=last.finish_reason,
+        input_tokens=sum(turn.input_tokens for turn in turns),
+        output_tokens=sum(turn.output_tokens for turn in turns),
+        cost=sum(turn.cost for turn in turns),
+        error=last.error,
+    )
 
 
 @dataclass
@@ -190,7 +259,11 @@ async def agent_turn(
     run.emit(AgentStart, agent=name, step=step, loop=loop)
     pieces: list[str] = []
     index = ledger.chunk_counts.get(name, 0)
+    if loop:  # a later turn of this agent at this step: the separator is part of the stream
+        run.emit(Chunk, agent=name, content=LOOP_SEPARATOR, index=index)
+        index += 1
     completion: Completion | None = None
+    stream: Any = None
     finish_reason = "stop"
     error: str | None = None
     model = agent.model_name
@@ -206,7 +279,8 @@ async def agent_turn(
             api_key=agent.llm_api_key,
             seed=agent.seed,
         )
-        async for item in provider.stream(request):
+        stream = provider.stream(request)
+        async for item in stream:
             if isinstance(item, (str, Text)):
                 text = item if isinstance(item, str) else item.content
                 if text:
@@ -223,6 +297,7 @@ async def agent_turn(
             finish_reason = completion.finish_reason or "stop"
     except asyncio.CancelledError:
         finish_reason = "cancelled"
+        await _aclose(stream)  # close the provider's (HTTP) stream now, not when it is collected
         raise
     except Exception as exc:
         finish_reason = "error"
@@ -251,3 +326,13 @@ async def agent_turn(
             model=model,
         )
     return turn
+
+
+async def _aclose(stream: Any) -> None:
+    """``aclose()`` a provider's stream if it has one (an async generator does)."""
+    aclose = getattr(stream, "aclose", None)
+    if aclose is not None:
+        try:
+            await aclose()
+        except Exception as exc:  # closing is best effort: the turn is already over
+            logger.debug("closing a cancelled provider stream failed: %r", exc)

@@ -6,43 +6,52 @@ swarms (16.0.3) streams with generators whose items have a shape per class:
 * ``SequentialWorkflow``: text tokens, every agent's in flow order;
 * ``AgentRearrange``: ``(agent_name, token)`` pairs, parallel agents' interleaved;
 * ``with_events=True`` (workflows): dicts ``{"type": "agent_start", "agent"}``,
-  ``{"type": "token", "agent", "token"}``, ``{"type": "agent_end", "agent", "output"}``.
+  ``{"type": "token", "agent", "token"}``, ``{"type": "agent_end", "agent", "output"}``,
+  one start and one end per agent and step (an agent's own ``max_loops`` turns are inside them,
+  as swarms runs them inside one agent run).
 
-nbswarm's ``stream()`` already carries all of this as typed events, so these
-generators only translate: each event becomes zero or more items. Reasoning
-chunks are not tokens (swarms never yields thinking; it is no part of the
-output). When the generator is closed early the run is cancelled, as closing
-swarms' generator abandons its run. After the last item the run's outcome
-is checked like ``run()``'s (an agent's failure raises ``AgentError``).
+nbswarm's own events already carry all of this, so these generators only
+translate: each event becomes zero or more items. Reasoning chunks are not
+tokens (swarms never yields thinking; it is no part of the output). When the
+generator is closed early the run is cancelled, as closing swarms' generator
+abandons its run. After the last item the run's outcome is checked like
+``run()``'s (an agent's failure raises ``AgentError``).
 """
 
 from __future__ import annotations
 
-import copy
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from typing import Any, ClassVar, Literal
 
-from .callbacks import LOOP_SEPARATOR
+from . import _validate as check
+from ._engine import Plan, plan_run
 from .errors import InvalidArgument
 from .events import AgentEnd, AgentStart, Chunk, Event
-from .run import Run
+from .run import Run, Sink
 from .swarms_compat import warn_ignored
 
 __all__ = ["AgentStreaming", "FlowStreaming", "Shape", "aiterate", "iterate"]
 
 ShapeName = Literal["tokens", "pairs", "events"]
 SHAPES: tuple[ShapeName, ...] = ("tokens", "pairs", "events")
+_CUT_SHORT = ("error", "cancelled")
+"""Finish reasons after which an agent takes no further turn at its step."""
 
 
 class Shape:
-    """Turns one event into the items swarms' generator yields for it (a list, often empty)."""
+    """Turns one event into the items swarms' generator yields for it (a list, often empty).
 
-    def __init__(self, name: ShapeName, *, separate_loops: bool = False) -> None:
+    ``loops``: each agent's own ``max_loops``, so that ``events`` gives one ``agent_start`` and
+    one ``agent_end`` (with the turns' joined text) per agent and step.
+    """
+
+    def __init__(self, name: ShapeName, loops: Mapping[str, int] | None = None) -> None:
         if name not in SHAPES:
             raise ValueError(f"shape must be one of {SHAPES}, got {name!r}")
         self.name = name
-        self.separate_loops = separate_loops
-        """A single agent's later loops start with ``LOOP_SEPARATOR``, as its ``run()`` text joins them."""
+        self.loops = dict(loops or {})
+        self._said: dict[str, list[str]] = {}
+        """``events``: the text chunks of each agent since its ``agent_start``."""
 
     def __call__(self, event: Event) -> list[Any]:
         if isinstance(event, Chunk):
@@ -52,15 +61,21 @@ class Shape:
                 return [event.content]
             if self.name == "pairs":
                 return [(event.agent, event.content)]
+            self._said.setdefault(event.agent, []).append(event.content)
             return [{"type": "token", "agent": event.agent, "token": event.content}]
-        if isinstance(event, AgentStart):
-            if self.name == "events":
-                return [{"type": "agent_start", "agent": event.agent}]
-            if self.separate_loops and event.loop and self.name == "tokens":
-                return [LOOP_SEPARATOR]
+        if self.name != "events":
             return []
-        if isinstance(event, AgentEnd) and self.name == "events":
-            return [{"type": "agent_end", "agent": event.agent, "output": event.output}]
+        if isinstance(event, AgentStart):
+            if event.loop % self.loops.get(event.agent, 1):
+                return []  # a later turn of the same agent run
+            self._said[event.agent] = []
+            return [{"type": "agent_start", "agent": event.agent}]
+        if isinstance(event, AgentEnd):
+            loops = self.loops.get(event.agent, 1)
+            if event.loop % loops != loops - 1 and event.finish_reason not in _CUT_SHORT:
+                return []  # more turns of this agent run follow
+            output = "".join(self._said.pop(event.agent, ()))
+            return [{"type": "agent_end", "agent": event.agent, "output": output}]
         return []
 
 
@@ -95,6 +110,22 @@ async def aiterate(
     check(run, await run)
 
 
+def _quiet_run(owner: Any, task: str, img: str | None, single_pass: bool) -> Run:
+    """``owner``'s run of ``task`` with its callbacks but no display (the caller consumes the items)."""
+    where = f"{owner._label}.run_stream"
+    check.text("task", task, where, allow_empty=False)
+    if img is not None:
+        warn_ignored(f"{type(owner).__name__}.run_stream", "img")
+    plan: Plan = owner._plan()
+    if single_pass:
+        plan.max_loops = 1  # swarms streams a single pass of the flow
+    run = plan_run(plan, task)
+    sinks: list[Sink] = owner._callback_sinks(None)
+    for sink in sinks:
+        run.add_sink(sink)
+    return run
+
+
 class AgentStreaming:
     """``Agent.run_stream`` / ``arun_stream``: the agent's run as swarms' token generators."""
 
@@ -104,23 +135,11 @@ class AgentStreaming:
         Nothing is printed. ``"".join(tokens)`` is what ``run(task)`` returns; a model failure
         raises ``AgentError`` after the partial tokens. ``stream()`` is nbswarm's own face.
         """
-        return iterate(
-            lambda: self._swarms_run(task, img), Shape("tokens", separate_loops=True), self._checked
-        )
+        return iterate(lambda: _quiet_run(self, task, img, False), Shape("tokens"), self._checked)  # type: ignore[attr-defined]
 
     def arun_stream(self, task: str, img: str | None = None) -> AsyncIterator[str]:
         """swarms' ``arun_stream``: ``run_stream`` for ``async for``, on the caller's event loop."""
-        return aiterate(
-            lambda: self._swarms_run(task, img), Shape("tokens", separate_loops=True), self._checked
-        )
-
-    def _swarms_run(self, task: str, img: str | None) -> Run:
-        if img is not None:
-            warn_ignored("Agent.run_stream", "img")
-        return self.stream(task, display=False)  # type: ignore[attr-defined]
-
-    def _checked(self, run: Run, text: str) -> str:
-        raise NotImplementedError
+        return aiterate(lambda: _quiet_run(self, task, img, False), Shape("tokens"), self._checked)  # type: ignore[attr-defined]
 
 
 class FlowStreaming:
@@ -137,25 +156,18 @@ class FlowStreaming:
         (``agent_start`` / ``token`` / ``agent_end``). As in swarms, the flow runs once
         (``max_loops`` applies to ``run()``) and nothing is printed. ``stream()`` is nbswarm's own face.
         """
-        return iterate(lambda: self._swarms_run(task, img), self._swarms_shape(with_events), self._checked)
+        shape = self._swarms_shape(with_events)
+        return iterate(lambda: _quiet_run(self, task, img, True), shape, self._checked)  # type: ignore[attr-defined]
 
     def arun_stream(self, task: str, img: str | None = None, with_events: bool = False) -> AsyncIterator[Any]:
         """swarms' ``arun_stream``: ``run_stream`` for ``async for``, on the caller's event loop."""
-        return aiterate(lambda: self._swarms_run(task, img), self._swarms_shape(with_events), self._checked)
+        shape = self._swarms_shape(with_events)
+        return aiterate(lambda: _quiet_run(self, task, img, True), shape, self._checked)  # type: ignore[attr-defined]
 
     def _swarms_shape(self, with_events: bool) -> Shape:
         if not isinstance(with_events, bool):
             raise InvalidArgument(
                 f"{type(self).__name__}.run_stream: with_events must be True or False, got {with_events!r}"
             )
-        return Shape("events" if with_events else self.swarms_tokens)
-
-    def _swarms_run(self, task: str, img: str | None) -> Run:
-        if img is not None:
-            warn_ignored(f"{type(self).__name__}.run_stream", "img")
-        once = copy.copy(self)  # swarms streams a single pass of the flow
-        once.max_loops = 1  # type: ignore[attr-defined]
-        return once.stream(task, display=False)  # type: ignore[attr-defined]
-
-    def _checked(self, run: Run, text: str) -> str:
-        raise NotImplementedError
+        loops = {agent.agent_name: agent.max_loops for agent in self.agents}  # type: ignore[attr-defined]
+        return Shape("events" if with_events else self.swarms_tokens, loops)

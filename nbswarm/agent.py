@@ -4,7 +4,9 @@
 to ``streaming_callback`` as a ``str``; ``stream=True`` sends detailed dicts;
 ``print_on`` shows the stream (a live panel in a notebook, the terminal
 otherwise). ``agent.stream(task)`` returns the ``Run`` itself, and
-``await agent.arun(task)`` runs on the caller's loop.
+``await agent.arun(task)`` delivers its events on the caller's loop. ``max_loops``
+repeats the agent's turn, alone or inside a workflow's step (``_runnable`` has
+``run``/``arun``/``stream`` and the display policy it shares with the workflows).
 """
 
 from __future__ import annotations
@@ -14,10 +16,10 @@ from collections.abc import Callable
 from typing import Any
 
 from . import _validate as check
-from ._engine import Plan, joined_turns, plan_run
+from ._engine import Plan, Turn
+from ._runnable import Runnable
 from ._swarms_stream import AgentStreaming
 from .callbacks import DetailedCallback, TokenCallback
-from .display import attach_output
 from .errors import AgentError
 from .models import Provider, resolve
 from .run import Run, Sink
@@ -31,7 +33,7 @@ DEFAULT_MODEL = "sim/gpt-4o-mini"
 logger = logging.getLogger("nbswarm")
 
 
-class Agent(AgentStreaming):
+class Agent(AgentStreaming, Runnable):
     """An LLM agent with the swarms ``Agent`` arguments that concern streaming.
 
     swarms' other ``Agent`` arguments are accepted and ignored with a warning
@@ -92,65 +94,41 @@ class Agent(AgentStreaming):
     def __repr__(self) -> str:
         return f"Agent(agent_name={self.agent_name!r}, model_name={self.model_name!r})"
 
-    # -- running -------------------------------------------------------------
+    # -- running (run/arun/stream come from Runnable) ------------------------------------------
 
-    def run(
-        self, task: str, streaming_callback: Callable[..., Any] | None = None, *, recorder: Sink | None = None
-    ) -> str:
-        """Run the task and return the complete text (works inside a running notebook loop).
+    @property
+    def _label(self) -> str:
+        return self.agent_name
 
-        Raises ``AgentError`` (with the partial text and the run) if the model failed.
-        """
-        run = self.stream(task, streaming_callback, recorder=recorder)
-        return self._checked(run, run.result())
-
-    async def arun(
-        self, task: str, streaming_callback: Callable[..., Any] | None = None, *, recorder: Sink | None = None
-    ) -> str:
-        """``run`` for ``await``: the agent streams on the caller's event loop."""
-        run = self.stream(task, streaming_callback, recorder=recorder)
-        return self._checked(run, await run)
-
-    def stream(
-        self,
-        task: str,
-        streaming_callback: Callable[..., Any] | None = None,
-        *,
-        recorder: Sink | None = None,
-        display: bool = True,
-    ) -> Run:
-        """The Run of this task, not yet started: iterate it, await it, or call ``result()``.
-
-        ``display=False`` prints and shows nothing (the caller consumes the events itself).
-        """
-        check.text("task", task, f"{self.agent_name}.run", allow_empty=False)
-        callback = check.callback("streaming_callback", streaming_callback, f"{self.agent_name}.run")
-        plan = Plan(
+    def _plan(self) -> Plan:
+        # One step with this agent; its own max_loops repeats its turn within the step.
+        return Plan(
             name=self.agent_name,
             swarm_type="Agent",
             steps=[[self]],
-            max_loops=self.max_loops,
             description=self.description,
-            final_output=joined_turns,
+            final_output=_own_text,
         )
 
-        run = plan_run(plan, task, recorder)
+    def _callback_sinks(self, callback: Callable[..., Any] | None) -> list[Sink]:
+        sinks = []
         callback = callback or self.streaming_callback
         if callback is not None:
-            run.add_sink(self.callback_sink(callback, separate_loops=True))
-        elif self.print_on and display:  # a callback overrides the default printing, as in swarms
-            attach_output(
-                run, {self.agent_name: self.max_loops}, live=self.streaming_on or self.stream_detailed
-            )
+            sinks.append(self.callback_sink(callback))
         if self.verbose:
-            run.add_sink(_log_event)
-        return run
+            sinks.append(_log_event)
+        return sinks
 
-    def callback_sink(self, callback: Callable[..., Any], *, separate_loops: bool = False) -> Sink:
+    def _shown_agents(self, callback: Callable[..., Any] | None) -> list[Agent]:
+        # A callback overrides the default printing, as in swarms.
+        quiet = not self.print_on or callback is not None or self.streaming_callback is not None
+        return [] if quiet else [self]
+
+    def callback_sink(self, callback: Callable[..., Any]) -> Sink:
         """This agent's callback as a sink: dicts if ``stream=True`` (detailed), else tokens."""
         if self.stream_detailed:
             return DetailedCallback(callback, self.agent_name)
-        return TokenCallback(callback, self.agent_name, separate_loops=separate_loops)
+        return TokenCallback(callback, self.agent_name)
 
     def _provider(self) -> tuple[Provider, str]:
         """Resolved per turn, so ``nbswarm.simulate()`` applies to agents made before it."""
@@ -169,6 +147,11 @@ class Agent(AgentStreaming):
                 run=run,
             )
         return text
+
+
+def _own_text(steps_run: list[list[Turn]]) -> str:
+    """A single agent's text: its turns joined as its chunks join (a failure is raised, not noted)."""
+    return steps_run[-1][0].output if steps_run else ""
 
 
 def _log_event(event: Any) -> None:

@@ -14,27 +14,23 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from .events import AgentEnd, AgentStart, Chunk, Event, Usage
+from .events import AgentEnd, Chunk, Event, Usage
 
 
 class TokenCallback:
-    """``fn(token)`` for each chunk of ``agent``.
+    """``fn(token)`` for each text chunk of ``agent``.
 
-    With ``separate_loops`` a ``"\\n\\n"`` token precedes each later loop, matching how a
-    multi-loop agent's returned text joins its turns: ``"".join(tokens)`` equals it.
+    A multi-loop agent's separator between turns is a chunk of the stream, so ``"".join(tokens)``
+    equals the returned text. Reasoning chunks are not part of the text and are not passed.
     """
 
-    def __init__(self, callback: Callable[[str], Any], agent: str, *, separate_loops: bool = False) -> None:
+    def __init__(self, callback: Callable[[str], Any], agent: str) -> None:
         self.callback = callback
         self.agent = agent
-        self.separate_loops = separate_loops
 
     def __call__(self, event: Event) -> None:
-        if type(event) is Chunk:
-            if event.agent == self.agent:
-                self.callback(event.content)
-        elif self.separate_loops and type(event) is AgentStart and event.agent == self.agent and event.loop:
-            self.callback(LOOP_SEPARATOR)
+        if type(event) is Chunk and event.agent == self.agent and event.kind == "text":
+            self.callback(event.content)
 
 
 class DetailedCallback:
@@ -85,6 +81,3 @@ class WorkflowCallback:
             self.callback(event.agent, event.content, False)
         elif type(event) is AgentEnd:
             self.callback(event.agent, "", True)
-
-
-LOOP_SEPARATOR = "\n\n"

@@ -11,7 +11,6 @@ import sys
 from collections.abc import Mapping
 from typing import TextIO
 
-from .callbacks import LOOP_SEPARATOR
 from .events import AgentEnd, AgentStart, Chunk, Error, Event
 
 RULE = "━" * 62
@@ -29,6 +28,7 @@ class ConsolePrinter:
         self.live = live
         self.file = file
         self._seen: set[str] = set()
+        self._line_ended: set[str] = set()  # agents whose last turn's "\n" is already written
 
     @property
     def _out(self) -> TextIO:
@@ -38,7 +38,11 @@ class ConsolePrinter:
         kind = type(event)
         if kind is Chunk:
             if self.live and event.agent in self.loops:
-                self._out.write(event.content)
+                text = event.content
+                if event.agent in self._line_ended:  # a later turn's separator chunk: that "\n" is written
+                    self._line_ended.discard(event.agent)
+                    text = text[1:] if text.startswith("\n") else text
+                self._out.write(text)
         elif kind is AgentStart and event.agent in self.loops:
             if self.live:
                 self._open(event.agent)
@@ -52,7 +56,10 @@ class ConsolePrinter:
 
     def _open(self, agent: str) -> None:
         if agent in self._seen:
-            self._out.write(LOOP_SEPARATOR[1:])  # the turn's own "\n" already ended the line
+            if self.live:  # the separator arrives as the turn's first chunk
+                self._line_ended.add(agent)
+            else:
+                self._out.write("\n")  # the turn's own "\n" already ended the line
         else:
             self._seen.add(agent)
             self._out.write("\n" + header(agent, self.loops[agent]))

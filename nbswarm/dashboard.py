@@ -19,7 +19,7 @@ from rich.rule import Rule
 from rich.text import Text
 
 from .events import Event
-from .widget.state import Panel, ViewState
+from .viewstate import Panel, ViewState
 
 __all__ = ["Dashboard", "render_state"]
 

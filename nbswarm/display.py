@@ -5,6 +5,10 @@
 * ``attach_dashboard`` (``ConcurrentWorkflow(show_dashboard=True)``): the live view in a
   notebook, the throttled rich dashboard in a terminal.
 * ``show(run | recorder | events)``: show any run, live or finished, or a recorded one again.
+  Showing a run that nothing has started starts it (``run.start()``), so a bare ``run`` at the
+  end of a cell, ``show(run)`` and ``show(replay(...))`` stream while the cell is done. A view
+  is displayed once per call: the view ``show`` returns does not display itself again as the
+  cell's ``Out[n]``.
 
 The widget and rich are imported only when they are used.
 """
@@ -83,6 +87,8 @@ def show(
             else:
                 view = _watch(source, markdown=markdown, max_height=max_height)
         _display(view, source)
+        if not source.started:
+            source.start()
         return view
     runs = _events_by_run(source)
     if not in_notebook():
@@ -101,6 +107,8 @@ def ipython_display(run: Run) -> None:
         print(repr(run))
         return
     if _views.get(run) is not None and _shown_in_cell.get(run) == _execution_count():
+        if not run.started:  # its view is already on the page (attach_output): start it
+            run.start()
         return
     show(run)
 
@@ -127,8 +135,15 @@ def _display(view: Any, run: Run | None) -> None:
     from IPython.display import display
 
     display(view)
+    count = _execution_count()
+    view._nbswarm_shown_in = count  # its Out[n] repr then does not display it a second time
     if run is not None:
-        _shown_in_cell[run] = _execution_count()
+        _shown_in_cell[run] = count
+
+
+def shown_in_this_cell(view: Any) -> bool:
+    """Whether ``show`` already displayed ``view`` in the cell now running (see ``LiveView``)."""
+    return getattr(view, "_nbswarm_shown_in", None) == _execution_count()
 
 
 def _execution_count() -> int:
@@ -164,13 +179,15 @@ def _show_in_terminal(run: Run) -> None:
         from .dashboard import Dashboard
 
         run.add_sink(Dashboard())
+        if not run.started:
+            run.start()
 
 
 def _print_static(events: Iterable[Event]) -> None:
     from rich.console import Console
 
     from .dashboard import render_state
-    from .widget.state import ViewState
+    from .viewstate import ViewState
 
     console = Console()
     state = ViewState().feed(events)

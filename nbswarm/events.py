@@ -24,6 +24,7 @@ from typing import Any, Literal
 
 __all__ = [
     "EVENT_TYPES",
+    "LOOP_SEPARATOR",
     "AgentEnd",
     "AgentStart",
     "Chunk",
@@ -37,6 +38,10 @@ __all__ = [
     "from_wire",
     "to_wire",
 ]
+
+LOOP_SEPARATOR = "\n\n"
+"""Between an agent's turns (``max_loops > 1``): sent as a chunk of its own at the start of each
+later turn, and the join of the agent's output, so ``"".join`` of the chunks equals the output."""
 
 _EVENT = dict(frozen=True, kw_only=True, slots=True)
 

@@ -77,7 +77,7 @@ import pandas as pd
 
 from . import _frame
 from .events import EVENT_TYPES, Event, Metadata, from_wire, to_wire
-from .run import Run, on_run_created
+from .run import Run, runs_created_here
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -323,18 +323,19 @@ class Recorder:
 def record(path: str | Path | None = None, recorder: Recorder | None = None) -> Iterator[Recorder]:
     """Record every run created inside the ``with`` block: ``with nbswarm.record() as rec: ...``.
 
-    Runs still going when the block ends keep being recorded until they finish.
+    "Inside" is this context (``contextvars``): this thread or asyncio task, and runs nested in
+    those runs' bodies -- not runs another thread creates meanwhile. Runs still going when the
+    block ends keep being recorded until they finish.
     """
     rec = recorder if recorder is not None else Recorder()
     if not isinstance(rec, Recorder):
         raise TypeError(f"recorder must be a Recorder, got {type(rec).__name__}")
     if path is not None:
         rec.stream_to(path)
-    remove = on_run_created(rec.add)
     try:
-        yield rec
+        with runs_created_here(rec.add):
+            yield rec
     finally:
-        remove()
         rec.flush()
 
 

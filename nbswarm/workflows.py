@@ -16,11 +16,11 @@ from collections.abc import Callable, Sequence
 from typing import Any, ClassVar
 
 from . import _validate as check
-from ._engine import Plan, plan_run
+from ._engine import Plan
+from ._runnable import Runnable
 from ._swarms_stream import FlowStreaming
 from .agent import Agent
 from .callbacks import WorkflowCallback
-from .display import attach_dashboard, attach_output
 from .errors import AgentError, FlowError, InvalidArgument
 from .flow import Steps, format_flow, parse_flow
 from .run import Run, Sink
@@ -31,7 +31,7 @@ __all__ = ["AgentRearrange", "ConcurrentWorkflow", "SequentialWorkflow"]
 ERROR_POLICIES = ("continue", "stop", "raise")
 
 
-class _Workflow(FlowStreaming):
+class _Workflow(FlowStreaming, Runnable):
     """What the three workflows share: validation, callbacks, display, run/arun/stream.
 
     ``run_stream`` / ``arun_stream`` (swarms' streaming API) come from ``FlowStreaming``.
@@ -81,44 +81,14 @@ class _Workflow(FlowStreaming):
         """The workflow as a flow string, e.g. ``"A -> B -> C"``."""
         return format_flow(self.steps)
 
-    def run(
-        self,
-        task: str,
-        *,
-        recorder: Sink | None = None,
-        streaming_callback: Callable[[str, str, bool], Any] | None = None,
-    ) -> str:
-        """Run the task and return the final output (works inside a running notebook loop)."""
-        run = self.stream(task, recorder=recorder, streaming_callback=streaming_callback)
-        return self._checked(run, run.result())
+    # -- running (run/arun/stream and the display policy come from Runnable) --------------------
 
-    async def arun(
-        self,
-        task: str,
-        *,
-        recorder: Sink | None = None,
-        streaming_callback: Callable[[str, str, bool], Any] | None = None,
-    ) -> str:
-        """``run`` for ``await``: the agents stream on the caller's event loop."""
-        run = self.stream(task, recorder=recorder, streaming_callback=streaming_callback)
-        return self._checked(run, await run)
+    @property
+    def _label(self) -> str:
+        return self.name
 
-    def stream(
-        self,
-        task: str,
-        *,
-        recorder: Sink | None = None,
-        streaming_callback: Callable[[str, str, bool], Any] | None = None,
-        display: bool = True,
-    ) -> Run:
-        """The Run of this task, not yet started: iterate it, await it, or call ``result()``.
-
-        ``display=False`` prints and shows nothing (the caller consumes the events itself).
-        """
-        where = f"{self.name}.run"
-        check.text("task", task, where, allow_empty=False)
-        callback = check.callback("streaming_callback", streaming_callback, where) or self.streaming_callback
-        plan = Plan(
+    def _plan(self) -> Plan:
+        return Plan(
             name=self.name,
             swarm_type=self.swarm_type,
             steps=[[self._by_name[name] for name in step] for step in self.steps],
@@ -128,28 +98,16 @@ class _Workflow(FlowStreaming):
             on_agent_error="stop" if self.on_agent_error == "stop" else "continue",
         )
 
-        run = plan_run(plan, task, recorder)
+    def _callback_sinks(self, callback: Callable[..., Any] | None) -> list[Sink]:
+        sinks: list[Sink] = []
+        callback = callback or self.streaming_callback
         if callback is not None:
-            run.add_sink(WorkflowCallback(callback))
-        for agent in self.agents:
-            if agent.streaming_callback is not None:
-                run.add_sink(agent.callback_sink(agent.streaming_callback))
-        if display:
-            self._attach_display(run)
-        return run
+            sinks.append(WorkflowCallback(callback))
+        sinks.extend(a.callback_sink(a.streaming_callback) for a in self.agents if a.streaming_callback)
+        return sinks
 
-    def _attach_display(self, run: Run) -> None:
-        if self.show_dashboard:
-            attach_dashboard(run)
-            return
-        printing = {
-            a.agent_name: a.max_loops for a in self.agents if a.print_on and a.streaming_callback is None
-        }
-        if printing:
-            parallel = any(len(step) > 1 for step in self.steps)
-            streaming = any(a.streaming_on or a.stream_detailed for a in self.agents)
-            # A terminal cannot show parallel agents token by token; a notebook's live view can.
-            attach_output(run, printing, live=streaming and not parallel, streaming=streaming)
+    def _shown_agents(self, callback: Callable[..., Any] | None) -> list[Agent]:
+        return [a for a in self.agents if a.print_on and a.streaming_callback is None]
 
     def _checked(self, run: Run, text: str) -> str:
         if self.on_agent_error == "raise":

@@ -22,6 +22,7 @@ import nbswarm.display as display
 from nbswarm import Agent
 from nbswarm.dashboard import Dashboard, render_state
 from nbswarm.events import AgentEnd, AgentStart, Chunk, End, Error, Metadata, Start, Usage
+from nbswarm.flow import parse_flow
 from nbswarm.run import Run
 from nbswarm.widget import LiveView, ViewState
 from nbswarm.workflows import AgentRearrange, ConcurrentWorkflow, SequentialWorkflow
@@ -104,6 +105,7 @@ def scripted_run(
             number_of_agents=len(agents),
             agents=agents,
             flow=flow,
+            steps=tuple(tuple(step) for step in steps),
         )
         run.emit(Start)
         for index, step in enumerate(steps):
@@ -247,7 +249,9 @@ def names(state: ViewState) -> list[list[str]]:
 
 
 def metadata(swarm_type: str, agents: tuple[str, ...], flow: str | None = None) -> Metadata:
+    steps = parse_flow(flow, agents) if flow else ((agents,) if swarm_type != "SequentialWorkflow" else ())
     return Metadata(
+        steps=steps,
         run_id="r",
         seq=0,
         t=0.0,

@@ -48,6 +48,7 @@ from .._engine import Turn, joined_turns, last_step_output
 from ..errors import StreamError
 from ..events import (
     EVENT_TYPES,
+    LOOP_SEPARATOR,
     AgentEnd,
     AgentStart,
     Chunk,
@@ -119,6 +120,8 @@ class FrameDecoder:
         self._steps: list[list[Turn]] = []
         """Every turn, grouped by flow step as the local engine groups them for the final output."""
         self._step_key: object = None
+        self._separated: set[str] = set()
+        """Agents whose open turn is a later loop (the producer said so): it starts with the separator."""
         self._failed = False
         self.ended = False
         """An ``end`` event was decoded (or synthesized)."""
@@ -207,7 +210,13 @@ class FrameDecoder:
             index = self._chunks.get(agent, 0)
             self._chunks[agent] = index + 1
             if kind == "text":
-                self._open[agent].append(content)
+                pieces = self._open[agent]
+                if pieces or agent not in self._separated:
+                    pieces.append(content)
+                else:  # a later turn's first chunk: nbswarm's loop separator is no part of the turn
+                    self._separated.discard(agent)
+                    if content != LOOP_SEPARATOR:
+                        pieces.append(content)
             events.append(
                 Chunk(
                     run_id=self.run_id or "",
@@ -228,6 +237,8 @@ class FrameDecoder:
             events += self._close_turn(agent, "stop") if named and agent in self._open else []
             event = self._event(kind, data)
             events += self._open_turn(event.agent, event.step, event, placed="step" in data)
+            if event.loop and "loop" in data:
+                self._separated.add(event.agent)
             return events
         if kind == "agent_end":
             if named and agent not in self._open:
@@ -350,6 +361,7 @@ class FrameDecoder:
 
     def _end_turn(self, event: AgentEnd) -> AgentEnd:
         self._open.pop(event.agent, None)
+        self._separated.discard(event.agent)
         opened = self._turn_of.pop(event.agent, None)
         if opened is not None:
             turn = opened[2]

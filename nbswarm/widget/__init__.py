@@ -1,4 +1,4 @@
-"""The Jupyter live view of a run (anywidget) and the display-independent state behind it.
+"""The Jupyter live view of a run (anywidget); its display-independent state is ``nbswarm.viewstate``.
 
 ``LiveView`` is imported on first use: the terminal dashboard needs only ``ViewState`` and
 should not pay for importing ipywidgets.
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .state import Panel, ViewState
+from ..viewstate import Panel, ViewState
 
 if TYPE_CHECKING:
     from .view import LiveView, ViewSink

@@ -24,7 +24,7 @@ import traitlets
 
 from ..events import Event
 from ..run import Run
-from .state import ViewState
+from ..viewstate import ViewState
 
 __all__ = ["LiveView", "ViewSink"]
 
@@ -101,6 +101,14 @@ class LiveView(anywidget.AnyWidget):
         if isinstance(content, dict) and content.get("k") == "hello" and not self.state.closed:
             self.flush()
             self.send({"k": "snap", "state": self.state.snapshot()})
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        """``show()`` displays the view and returns it: as the cell's ``Out[n]`` it is text only."""
+        from ..display import shown_in_this_cell
+
+        if shown_in_this_cell(self):
+            return {"text/plain": repr(self)}
+        return super()._repr_mimebundle_(**kwargs)
 
     def __repr__(self) -> str:
         run = self.state.run

@@ -7,8 +7,11 @@ changed since the last call (new text per panel, figures of the panels that chan
 display sends bytes linear in the text however often it updates. ``snapshot()`` is the full state.
 
 A panel is one agent at one flow step (an agent that appears in two steps gets two panels); the
-turns of later loops append to the same panel after a blank line, as an agent's returned text
-joins them. Rows are the flow's steps: the agents of a step sit side by side.
+turns of later loops append to the same panel (the engine sends the blank line between them as a
+chunk, so the panel's text equals the agent's returned text). Rows are the flow's steps, read
+from ``Metadata.steps``: the agents of a step sit side by side.
+
+It lives outside ``nbswarm.widget`` so the terminal dashboard does not import the widget package.
 """
 
 from __future__ import annotations
@@ -17,13 +20,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..events import AgentEnd, AgentStart, Chunk, End, Error, Event, Metadata, Start, Usage
-from ..palette import PALETTE
+from .events import LOOP_SEPARATOR, AgentEnd, AgentStart, Chunk, End, Error, Event, Metadata, Start, Usage
+from .palette import PALETTE
 
 __all__ = ["LAYOUTS", "Panel", "ViewState"]
-
-LOOP_JOIN = "\n\n"
-"""Between the turns of later loops in one panel (as ``Agent.run`` joins them)."""
 
 LAYOUTS = {
     "Agent": "single",
@@ -173,9 +173,10 @@ class ViewState:
             return [agents[:1]]
         if event.swarm_type == "ConcurrentWorkflow":
             return [agents]
-        if event.swarm_type == "AgentRearrange" and event.flow:
-            return _flow_steps(event.flow, agents)
-        return []  # sequential: panels appear in order as their agents start
+        if event.swarm_type == "SequentialWorkflow":
+            return []  # sequential: panels appear in order as their agents start
+        known = set(agents)
+        return [[name for name in step if name in known] for step in event.steps]
 
     def _start(self, event: Start) -> None:
         if self.run["status"] == "waiting":
@@ -187,8 +188,6 @@ class ViewState:
             return
         if self.run["status"] == "waiting":
             self.run["status"] = "running"
-        if panel.turns:
-            panel.pending.append(LOOP_JOIN)
         panel.turns += 1
         panel.status = "streaming"
         panel.t_start = event.t
@@ -342,7 +341,8 @@ class ViewState:
         """Each agent's text (panels of one agent joined in step order): what the display shows."""
         out: dict[str, str] = {}
         for panel in self.panels:
-            out[panel.agent] = out[panel.agent] + LOOP_JOIN + panel.text if panel.agent in out else panel.text
+            before = out.get(panel.agent)
+            out[panel.agent] = panel.text if before is None else before + LOOP_SEPARATOR + panel.text
         return out
 
     def tail(self, panel: Panel, chars: int) -> str:
@@ -366,16 +366,6 @@ _HANDLERS = {
     Error: ViewState._error,
     End: ViewState._end,
 }
-
-
-def _flow_steps(flow: str, agents: list[str]) -> list[list[str]]:
-    """``"A, B -> C"`` as ``[["A", "B"], ["C"]]``; names not among ``agents`` are left out."""
-    known = set(agents)
-    steps = []
-    for step in flow.split("->"):
-        names = [name.strip() for name in step.split(",")]
-        steps.append([name for name in names if name and (not known or name in known)])
-    return steps
 
 
 def _round(value: float | None, digits: int = 3) -> float | None:
