@@ -10,6 +10,7 @@ from sse_util import wait_until
 
 from nbswarm import Agent, AgentRearrange, ConcurrentWorkflow, SequentialWorkflow
 from nbswarm.errors import AgentError, InvalidArgument
+from nbswarm.events import LOOP_SEPARATOR, AgentEnd
 from nbswarm.models import Completion, Reasoning, Text
 
 
@@ -155,3 +156,20 @@ def test_with_events_must_be_a_bool():
     flow = SequentialWorkflow([Agent(agent_name="A")])
     with pytest.raises(InvalidArgument, match="with_events"):
         next(flow.run_stream("t", with_events="yes"))  # type: ignore[arg-type]
+
+
+def test_an_agents_own_loops_are_one_agent_run_in_the_events():
+    twice = Agent(agent_name="Twice", max_loops=2)
+    flow = SequentialWorkflow([twice, Agent(agent_name="Then")])
+    events = list(flow.run_stream("Tides", with_events=True))
+    assert [(e["type"], e["agent"]) for e in events if e["type"] != "token"] == [
+        ("agent_start", "Twice"), ("agent_end", "Twice"), ("agent_start", "Then"), ("agent_end", "Then"),
+    ]  # fmt: skip
+    end = events[[e["type"] for e in events].index("agent_end")]
+    assert end["output"] == "".join(
+        e["token"] for e in events if e["type"] == "token" and e["agent"] == "Twice"
+    )
+    run = flow.stream("Tides")  # the sim is deterministic: the same run again, as nbswarm's events
+    run.result()
+    turns = [e.output for e in run.events if isinstance(e, AgentEnd) and e.agent == "Twice"]
+    assert len(turns) == 2 and end["output"] == LOOP_SEPARATOR.join(turns)
