@@ -109,6 +109,38 @@ def swarms_us_per_chunk() -> float | None:
     return float(json.loads(out.stdout.strip().splitlines()[-1])["swarms_us_per_chunk"])
 
 
+# --- the sim model's own cost per token (issue 15; owned by the sim, kept apart from the rest) ----
+def sim_us_per_token(n: int, task: str, model: str = "gpt-4o-mini") -> float:
+    """Microseconds per token for the sim to write and tokenise ``n`` tokens (fill mode, no waits)."""
+    from nbswarm.models.base import ModelRequest
+    from nbswarm.models.sim import SimProfile, sim_items
+
+    profile = SimProfile(delay_scale=0, fill=True)
+    request = ModelRequest(model=model, messages=[{"role": "user", "content": task}], max_tokens=n)
+    sim_items(request, profile)  # warm: tokenizer and price map loaded
+    runs = []
+    for _ in range(3):
+        start = time.perf_counter()
+        _, _, tokens = sim_items(request, profile)
+        runs.append((time.perf_counter() - start) / tokens * 1e6)
+    return min(runs)
+
+
+def sim_rows(engine_us: float) -> None:
+    """The sim's cost per token beside the engine's own per-chunk cost (run(), 20,000 chunks) above."""
+    for label, task in (
+        ("report", "Analyze the lithium battery supply chain in Chile and identify export risks."),
+        ("story", "Write a story about a robot learning to paint"),
+        ("Chinese", "请写一篇关于人工智能在医疗领域应用的文章"),
+    ):
+        sim = sim_us_per_token(20_000, task)
+        ratio = sim / engine_us
+        print(f"sim text, {label:>7}: {sim:6.2f} us/token = {ratio:4.2f}x the engine's own run() per chunk")
+
+
+# --- end of the sim's section ---------------------------------------------------------------------
+
+
 def main() -> None:
     print(f"import nbswarm in a fresh process: {import_seconds() * 1000:.0f} ms (best of 3)")
     print(f"{'chunks':>7} {'baseline us/chunk':>18} {'run() own us/chunk':>19} {'arun() own us/chunk':>20}")
@@ -125,6 +157,7 @@ def main() -> None:
         f"own share at 20,000 / at 2,000: run() {large[0] / small[0]:.2f}, arun() {large[1] / small[1]:.2f} "
         "(about 1.0: flat)"
     )
+    sim_rows(large[0])  # the sim's section, above
     swarms = swarms_us_per_chunk()
     if swarms is None:
         print("swarms not measured (set NBSWARM_BENCH_SWARMS_PYTHON to a Python with swarms installed)")

@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 from .events import LOOP_SEPARATOR, AgentEnd, AgentStart, Chunk, End, Error, Metadata, Start, Usage
 from .models import Completion, ModelRequest, Reasoning, Text
+from .models.speaker import SPEAKER, Speaker
 from .run import Run, Sink
 
 if TYPE_CHECKING:
@@ -279,6 +280,7 @@ async def agent_turn(
             api_key=agent.llm_api_key,
             seed=agent.seed,
         )
+        SPEAKER.set(Speaker(name, agent.description))  # for the sim's voice; this task is the turn's own
         stream = provider.stream(request)
         async for item in stream:
             if isinstance(item, (str, Text)):

@@ -21,7 +21,7 @@ from ._runnable import Runnable
 from ._swarms_stream import AgentStreaming
 from .callbacks import DetailedCallback, TokenCallback
 from .errors import AgentError
-from .models import Provider, resolve
+from .models import Provider, resolve, warm
 from .run import Run, Sink
 from .swarms_compat import swarms_options as swarms_options_of
 
@@ -87,6 +87,8 @@ class Agent(AgentStreaming, Runnable):
         if provider is not None and not callable(getattr(provider, "stream", None)):
             raise check.InvalidArgument(f"{where}: provider must have an async stream(request) method")
         self.provider = provider
+        if provider is None:
+            warm(self.model_name)  # the sim's tokenizer loads in the background, not in the first turn
         if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
             raise check.InvalidArgument(f"{where}: seed must be an integer or None, got {seed!r}")
         self.seed = seed

@@ -162,7 +162,7 @@ def test_01_streaming_basics(run_notebook: Any) -> None:
     assert "'finish_reason': 'stop'" in ex.stdout and "'usage': {'input_tokens'" in ex.stdout
     # The streaming agent's live view was saved with its final text.
     live = ex.panels(ex.views[0])["Streaming-Agent"]
-    assert live["status"] == "done" and "Neural Networks" in live["text"] and live["n"] > 50
+    assert live["status"] == "done" and "neural networks" in live["text"] and live["n"] > 50
     # The custom display (an ipywidgets.HTML drawn on flush) ended on its final frame.
     custom = [w["value"] for w in ex.widgets.values() if "✅ Custom-Display-Agent" in str(w.get("value"))]
     assert len(custom) == 1 and len(custom[0]) > 500

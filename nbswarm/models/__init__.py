@@ -22,6 +22,7 @@ __all__ = [
     "resolve",
     "simulate",
     "simulating",
+    "warm",
 ]
 
 SIM_PREFIX = "sim/"
@@ -54,6 +55,15 @@ def simulating() -> bool:
     if _simulate_override is not None:
         return _simulate_override
     return os.environ.get("NBSWARM_SIMULATE", "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def warm(model_name: str) -> None:
+    """Start loading, in the background, what the sim needs for ``model_name`` if the sim will serve
+    it (its tokenizer, the price map), so the first turn's time to first token is not spent loading."""
+    if model_name == "sim" or model_name.startswith(SIM_PREFIX) or simulating():
+        from .sim import prefetch
+
+        prefetch(model_name[len(SIM_PREFIX) :] if model_name.startswith(SIM_PREFIX) else model_name)
 
 
 def resolve(model_name: str) -> tuple[Provider, str]:

@@ -1,15 +1,19 @@
-"""Word lists and sentence templates for the sim model's writer (data only, see ``_simtext``).
+"""Word lists and the report's sentence templates for the sim's English writer (data only).
 
-Template slots: {t0} the main topic, {t} {t2} task phrases, {l} {l2} the role's lenses (plural
-nouns), {role} {a_role} the system prompt's role, {agent} {point} an earlier agent and the
-phrase credited to it. Phrases arrive as noun phrases ("the electric vehicle market").
+Template slots: {t0} the main topic, {t} {t2} task phrases, {l} {l2} the voice's lenses (plural
+nouns), {role} {a_role} the system prompt's role. Phrases arrive as noun phrases ("the electric
+vehicle market"); ``Pen.fill`` (``_simtext``) fills them.
 """
 
 from __future__ import annotations
 
 
-def _words(text: str) -> frozenset[str]:
+def words(text: str) -> frozenset[str]:
+    """The whitespace-separated words of ``text`` as a set."""
     return frozenset(text.split())
+
+
+_words = words
 
 
 STOPWORDS = _words(
@@ -22,7 +26,7 @@ STOPWORDS = _words(
     they this those through thus to too under until up upon us use used using very via was we well were
     what when where whether which while who whom whose why will with within without would yet you your
     yours yourself across along among around behind beyond despite inside outside toward towards onto
-    throughout unlike versus vs amid near better good best great new simple clear right early today
+    throughout unlike versus vs amid near first good best great new simple clear right early today
     fast faster slow quick quickly really even still already always never sometimes
     analyze analyse analyzes analysis assess brief briefly build check compare concise consider create
     define describe detail detailed discuss draft evaluate examine explain explore find focus give help
@@ -32,23 +36,28 @@ STOPWORDS = _words(
 )
 # Common verbs (and their inflections): a phrase should be a noun phrase, not "costs affect demand".
 _VERBS = _words(
-    """affect allow appear become begin bring change come continue create depend drive evaluate
-    expect face fall go grow happen hold include indicate keep know lead matter mean move need offer
-    provide put remain rise run say see seem show start suggest take want work analyze identify write
-    help explain describe assess summarize compare
-    plan track monitor rose fell grew led took made saw became began came went held kept ran said
-    brought drove generate gather synthesise synthesize weigh invest summarise analyse decide determine
-    predict propose develop implement improve reduce expand adopt afford replace prioritise prioritize
-    translate rewrite proofread debug optimise optimize calculate argue justify persuade brainstorm
-    collect combine merge aggregate extract organise organize refine simplify clarify verify validate
-    ensure tackle choose select sell pursue
-    consolidate distil distill condense critique draft"""
+    """affect allow appear become begin bring come continue create depend evaluate expect go grow happen
+    include indicate keep know lead mean provide put remain say see seem suggest analyze identify
+    write explain describe assess summarize compare rose fell grew led took made saw became began
+    came went held kept ran said brought drove generate gather synthesise synthesize weigh invest
+    summarise analyse decide determine predict propose develop implement improve reduce expand adopt
+    afford replace prioritise prioritize translate rewrite proofread debug optimise optimize
+    calculate argue justify persuade brainstorm collect combine merge aggregate extract organise
+    organize refine simplify clarify verify validate ensure tackle choose select sell pursue
+    consolidate distil distill condense critique draft specialize specialise focus oversee
+    coordinate handle manage spot catch probe scrutinise scrutinize write tell craft compose turn
+    give make keep look think believe try learn compete avoid
+    prevent lose win beat spend overbook survive thrive succeed fail"""
 )
 
 
 def _inflect(verb: str) -> set[str]:
-    forms = {verb, verb + "s", verb + "es", verb + "d", verb + "ed"}
-    if verb.endswith("y"):
+    """Regular forms only: "win" gives "wins", never "wind"; "use" gives "used"."""
+    forms = {verb, verb + "s"}
+    forms.add(verb + "d" if verb.endswith("e") else verb + "ed")
+    if verb.endswith(("s", "sh", "ch", "x", "z", "o")):
+        forms.add(verb + "es")
+    if verb.endswith("y") and verb[-2:-1] not in "aeiou":
         forms |= {verb[:-1] + "ies", verb[:-1] + "ied"}
     return forms
 
@@ -57,13 +66,21 @@ VERBS = frozenset(f for v in _VERBS for f in _inflect(v))
 STOPWORDS = STOPWORDS | VERBS
 # Noun-or-verb words: a verb only next to a subject pronoun, a modal or "to", or before a determiner
 # ("report the findings", "we design"); otherwise a noun ("annual report", "product design").
+# Ambiguous words that, first in a run at a sentence start or after "to"/"and", are imperatives:
+# "Increase productivity" is a request, not "the increase productivity".
+VERB_FIRST = _words(
+    """increase decrease reduce boost raise lower cut support fund ban launch fix measure target address
+    cover hire enter buy transform reach shape rework exit rank contrast pitch frame drive improve
+    grow build cut plan map"""
+)
 AMBIGUOUS = frozenset(
     f
     for v in _words(
         """report design test trade demand cost study model process control rate fix measure structure
         forecast estimate support price target budget map question experience challenge increase decrease
         impact shape reach benefit ban fund power drive transform pitch frame rework launch exit rank
-        contrast cover address hire enter buy"""
+        contrast cover address hire enter buy change work plan run show need offer help fall rise start
+        hold move face matter track monitor want take"""
     )
     for f in _inflect(v)
 )
@@ -73,7 +90,7 @@ DETERMINERS = _words(
     "a an the this that these those its their our your my his her into onto whether how why what which"
 )
 # Words that begin a question with the subject before its verb: "Should a city invest in ...".
-INVERTING = _words("should can could will would must may might shall do does did")
+INVERTING = _words("should can could will would must may might shall do does did is are was were")
 PREPOSITIONS = _words("in into on for with from to at by about over of against toward towards as")
 # What is asked for, not what it is about: "a short explanation of how X works" is about X.
 DELIVERABLES = _words(
@@ -81,7 +98,10 @@ DELIVERABLES = _words(
     recommendation recommendations memo article post paragraph paragraphs outline introduction guide
     breakdown comparison assessment evaluation response draft note notes proposal email letter poem
     script tutorial version list bullet bullets point points sentence sentences
-    thoughts answer reply plan review critique pitch brief document"""
+    thoughts answer reply plan review critique pitch brief document haiku haikus poems stories tale
+    tales sonnet limerick verse function functions snippet program code tips ideas ways reasons
+    examples things steps facts items creative short long detailed funny simple quick bedtime
+    email emails message piece text paper"""
 )
 # Words ending in -ly that are not adverbs (a phrase may end on them).
 LY_WORDS = _words("supply family assembly italy july monopoly anomaly ally rally reply butterfly")
@@ -106,7 +126,14 @@ HEADING_LABELS = _words(
     "caveat caveats source sources update edit key next in for to from by on at with as"
 )
 
+NUMBER_WORDS = _words("one two three four five six seven eight nine ten twelve twenty top")
 FALLBACK_TOPICS = ["this topic", "the question at hand", "the request"]
+# Head nouns read without an article: "remote work", "climate change", "better sleep".
+MASS = _words(
+    """work change sleep health productivity energy water education research software music art history
+    weather traffic information learning intelligence safety security privacy growth inflation
+    nutrition exercise fitness wellbeing happiness time money power agriculture farming transport"""
+)
 
 # Role keyword -> lenses (plural noun phrases) that role writes through; first matches win.
 _LENSES = [
@@ -118,7 +145,7 @@ _LENSES = [
     ("writ edit content copy journal stor author", ["key messages", "audience needs", "examples"]),
     ("engineer develop code software program architect", ["interfaces", "failure modes", "test cases"]),
     (
-        "summar synthes aggregat coordinat manag lead direct strateg",
+        "summar synthes aggregat coordinat manag lead direct strateg plan",
         ["themes", "priorities", "open questions"],
     ),
     ("review critic qa quality audit fact check", ["assumptions", "gaps", "weak claims", "sources"]),
@@ -126,7 +153,7 @@ _LENSES = [
     ("medic health clinic doctor nurse", ["clinical outcomes", "risk factors", "guidelines"]),
     ("teach tutor educat", ["core concepts", "common misconceptions", "learning goals"]),
 ]
-_DEFAULT_LENSES = ["goals", "constraints", "trade-offs", "risks", "next steps"]
+_DEFAULT_LENSES = ["costs", "benefits", "risks", "practical details", "underlying causes"]
 
 
 def lenses_for(role: str) -> list[str]:
@@ -146,14 +173,8 @@ POOLS: dict[str, list[str]] = {
     "open_role": [
         "as {a_role}, I would start with {t0} and the {l} that shape it.",
         "speaking as {a_role}, the first thing to get right about {t0} is the {l}.",
-        "from where I sit as {a_role}, {t0} is best approached through the {l} and the {l2}.",
+        "from where I sit as {a_role}, the best way into {t0} is through the {l} and the {l2}.",
         "as {a_role}, my reading of {t0} centres on the {l} first and the {l2} second.",
-    ],
-    "open": [
-        "here is a structured look at {t0}, starting with the {l} that matter most.",
-        "the short answer on {t0} is that the {l} matter more than they first appear.",
-        "a good way into {t0} is to separate the {l} from the {l2}.",
-        "it is easier to reason about {t0} once the {l} are laid out clearly.",
     ],
     "frame": [
         "the request centres on {t}, so I focus on what can be checked and acted on.",
@@ -161,20 +182,9 @@ POOLS: dict[str, list[str]] = {
         "three questions guide this answer: what is known about {t}, what is uncertain, and what to do next.",
         "the aim is a clear view of {t}, with the reasoning visible at each step.",
     ],
-    "context": [
-        "building on {agent}'s point about {point}, I take the analysis one step further.",
-        "{agent} raised {point}, and that is a useful starting point for {t0}.",
-        "I agree with {agent} on {point}, with one caveat about the {l}.",
-        "taking {agent}'s notes on {point} as given, the open question is how they bear on {t}.",
-        "{agent}'s work on {point} sets up much of what follows.",
-    ],
     "together": [
         "taken together, these inputs give a clearer picture of {t0} than any one of them alone.",
         "read side by side, the earlier contributions agree on more than they disagree.",
-    ],
-    "draft": [
-        "revisiting my previous draft on {point}, I tighten the argument and fill the gaps.",
-        "this pass refines my earlier answer on {point} rather than starting over.",
     ],
     "body": [
         "the {l} around {t} are moving faster than most plans assume.",
@@ -228,23 +238,8 @@ POOLS: dict[str, list[str]] = {
         "key drivers",
         "constraints",
     ],
-    "close": [
-        "in short, progress on {t0} comes from a focus on the {l} and a willingness to revisit assumptions.",
-        "my recommendation is to start with {t}, measure the {l}, and adjust as the evidence comes in.",
-        "the next step is to turn these points on {t0} into two or three concrete actions with owners.",
-        "overall, the picture for {t0} is promising, provided the {l} are watched closely.",
-    ],
     "close_role": [
         "that is how I would approach {t0} as {a_role}.",
         "as {a_role}, I would revisit this once new data on the {l} arrives.",
     ],
 }
-
-# Words the templates themselves use (less the lenses): never credited to an earlier agent.
-TEMPLATE_WORDS = frozenset(
-    w.strip(".,:'").lower()
-    for pool in POOLS.values()
-    for template in pool
-    for w in template.split()
-    if "{" not in w
-) - {w for _, lenses in _LENSES for lens in lenses for w in lens.split()}

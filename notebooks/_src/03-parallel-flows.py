@@ -129,6 +129,39 @@ for agent, pieces in texts.items():
     print(f"{agent:<18} {len(pieces):>4} chunks, matches its output: {''.join(pieces) == run.outputs[agent]}")
 
 # %% [markdown]
+# ## Two agents of one step write two different texts
+#
+# Agents of one step get the same task, yet each writes in its own voice: its name, description
+# and system prompt shape what it says, and the task decides the form. Here the two analysts'
+# reports sit side by side, then two agents with no system prompt at all are asked for a story:
+# two different stories, with their own characters, dialogue and no report headers.
+
+# %%
+import textwrap
+
+from nbswarm import ConcurrentWorkflow
+
+
+def side_by_side(outputs: dict[str, str], width: int = 48) -> None:
+    """Print each agent's text in its own column."""
+    columns = []
+    for agent, text in outputs.items():
+        lines = [agent, "-" * len(agent)]
+        for paragraph in text.splitlines():
+            lines += textwrap.wrap(paragraph, width) or [""]
+        columns.append(lines[:24])
+    for row in range(max(len(c) for c in columns)):
+        print("   ".join(f"{(c[row] if row < len(c) else ''):<{width}}" for c in columns))
+
+
+side_by_side({name: run.outputs[name] for name in ("Market-Researcher", "Financial-Analyst")})
+print()
+writers = [Agent(agent_name=name, model_name=MODEL, print_on=False) for name in ("Storyteller", "Novelist")]
+stories = ConcurrentWorkflow(agents=writers).stream("Write a short story about a lighthouse keeper")
+stories.result()
+side_by_side(stories.outputs)
+
+# %% [markdown]
 # ## A timeline of the run
 #
 # nbswarm's plots draw the same thing as a picture: one lane per agent, each turn as a bar and

@@ -13,10 +13,11 @@
 # 3. record the run and put **outputs, timing and cost in one table** and **one figure**.
 #
 # Runs offline on the sim model. The sim models timing, length limits and each model's real
-# prices, and its text follows the task and the role in the system prompt. It does *not* follow
-# finer instructions, and temperature does not change it (it is deterministic: the same prompt
-# gives the same answer). With a real model (`NBSWARM_MODEL` and a key, see notebook 1) every
-# setting below matters; that is what this notebook is for.
+# prices; its text follows the task (a report, a story, a list...) and the role in the system
+# prompt, and the temperature changes it as it would a real model's: at 0 the same prompt always
+# gives the same answer, higher values vary the wording and structure more. It does *not* follow
+# finer instructions. With a real model (`NBSWARM_MODEL` and a key, see notebook 1) every setting
+# below matters; that is what this notebook is for.
 
 # %%
 import os
@@ -100,9 +101,9 @@ table.drop(columns="system_prompt").round({"ttft": 2, "duration": 2, "tokens_per
 # %% [markdown]
 # A few things to read off the table: the `expert-short` variant stopped because of its limit
 # (`finish` is `length`), so it is the cheapest and fastest but may be cut mid-thought; the
-# bigger model costs several times more for an answer of the same length. On a real model,
-# compare the `output` column for tone and substance (and `expert` against `expert-hot` for how
-# much the temperature changes the wording).
+# bigger model costs several times more for an answer of the same length. Compare the `output`
+# column for tone and substance, and `expert` against `expert-hot` for how much the temperature
+# changes the wording (on the sim too).
 #
 # ## One figure: timing and cost
 #
