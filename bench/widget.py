@@ -200,14 +200,15 @@ def measure(kc: Any, kind: str, tokens: int, agents: int) -> dict[str, Any]:
         elif kind_of == "comm_msg":
             data = content["data"]
             if data.get("method") == "custom" and data["content"].get("k") == "d":
-                for pid, piece in data["content"]["x"].items():
-                    deltas.setdefault(pid, []).append(piece)
+                for pid, pieces in data["content"]["x"].items():  # [[turn, text], ...]
+                    deltas.setdefault(pid, []).extend(piece for _, piece in pieces)
             elif data.get("method") == "update":
                 state = data.get("state", {})
                 if "value" in state:
                     html_last[content["comm_id"]] = state["value"]
                 if "view_state" in state:
-                    final_texts = [p["text"] for p in state["view_state"]["panels"]]
+                    panels = state["view_state"]["panels"]
+                    final_texts = ["".join(t["text"] for t in p["turns"]) for p in panels]
     drained = last - sent
     while reply is None:
         candidate = kc.get_shell_msg(timeout=600)

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from .display import show
     from .recorder import Recorder, record
     from .sse.client import remote_run
+    from .widget.view import release_views
 
 __version__ = "0.1.0"
 
@@ -31,6 +32,7 @@ _LAZY = {
     "record": ".recorder",
     "remote_run": ".sse.client",
     "replay": "._replay",
+    "release_views": ".widget.view",
     "show": ".display",
 }
 
@@ -68,6 +70,7 @@ __all__ = [
     "StreamError",
     "Usage",
     "record",
+    "release_views",
     "remote_run",
     "replay",
     "show",

@@ -76,11 +76,16 @@ def replay(
 
 
 def replay_to_terminal(path: str | Path, *, speed: float = 1.0) -> int:
-    """``nbswarm replay PATH``: print every run of a recording as it streamed; returns an exit code."""
+    """``nbswarm replay PATH``: show every run of a recording as it streamed, in the per-agent
+    dashboard of a live run (parallel agents never share a line); returns an exit code."""
+    from .display import attach_dashboard
+
     try:
         recording = Recorder.load(path)
         for run_id in recording.runs:
-            replay(recording, run_id, speed=speed, show=True).result()
+            run = replay(recording, run_id, speed=speed)
+            attach_dashboard(run)
+            run.result()
     except (FileNotFoundError, ValueError) as exc:
         print(f"nbswarm replay: {exc}", file=sys.stderr)
         return 2

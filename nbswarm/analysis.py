@@ -9,7 +9,8 @@ seconds of the run's own clock ``t``:
 * **ttft** (time to first token): the first chunk's time minus the start of
   the turn it belongs to, for the agent's first turn that produced text;
 * **duration** of an agent: the sum of its turn durations (its busy time);
-* **tokens_per_s**: the agent's output tokens (from its usage events) / duration;
+* **tokens_per_s**: the agent's output tokens (from its usage events) / duration (the wait
+  for the first token included): the one tokens/s figure, also shown by the live view and dashboard;
 * **gaps**: times between consecutive chunks of one agent within one turn;
   ``gap_p95`` is the linearly interpolated 95th percentile (``numpy.percentile``);
 * **total_time** of a run: the ``t`` of its last event (its clock starts at 0);

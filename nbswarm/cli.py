@@ -35,6 +35,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     replay.add_argument("--speed", type=float, default=1.0, help="2 = twice as fast, 0 = no waiting")
 
     args = parser.parse_args(argv)
+    try:
+        return _run(args)
+    except KeyboardInterrupt:
+        # Ctrl+C: the run was cancelled and its display closed; one line, no traceback.
+        sys.stdout.flush()
+        print(f"\nnbswarm {args.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+def _run(args: argparse.Namespace) -> int:
     if args.command == "demo":
         from .demo import run_demo
 

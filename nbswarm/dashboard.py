@@ -4,7 +4,10 @@ A Run sink. Taking an event only updates a ``ViewState`` (O(1) per chunk); the d
 on the run's ``flush()`` tick, at most ``fps`` times a second, and draws only the tail of each
 agent's text, so a redraw costs the same at the 10th token and the 100,000th. ``close()`` draws
 the final state once more, so it always shows. Outside a terminal (a pipe, a CI log) rich draws
-only that final frame.
+only that final frame, ended by a newline so the next print starts on a line of its own.
+
+tokens/s is the live view's and ``rec.metrics()``'s figure: output tokens / busy time (from the
+agent's start to its end, the wait for the first token included).
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from rich.rule import Rule
 from rich.text import Text
 
 from .events import Event
-from .viewstate import Panel, ViewState
+from .viewstate import Panel, Turn, ViewState
 
 __all__ = ["Dashboard", "render_state"]
 
@@ -72,6 +75,8 @@ class Dashboard:
         if self._live is not None:
             self._live.stop()
             self._live = None
+            if not self.console.is_terminal:
+                self.console.line()  # rich leaves a non-terminal's last line open
 
     def _draw(self, now: float) -> None:
         self._last_draw = now
@@ -133,8 +138,14 @@ def _agent_block(state: ViewState, panel: Panel, width: int, lines: int | None) 
     block: list[RenderableType] = [head, Rule(style=panel.color)]
     if figures["err"]:
         block.append(Text(figures["err"], style="red"))
+    if panel.status == "streaming" and panel.turns and _only_thinking(panel.turns[-1]):
+        block.append(Text("thinking…", style="dim italic"))  # a reasoning model: its text is to come
     block.append(body)
     return block
+
+
+def _only_thinking(turn: Turn) -> bool:
+    return bool(turn.thinking or turn.thinking_pending) and not (turn.parts or turn.pending)
 
 
 _consoles: dict[int, Console] = {}

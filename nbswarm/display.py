@@ -15,6 +15,7 @@ The widget and rich are imported only when they are used.
 
 from __future__ import annotations
 
+import sys
 import weakref
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
@@ -36,13 +37,21 @@ _shown_in_cell: weakref.WeakKeyDictionary[Run, int] = weakref.WeakKeyDictionary(
 
 
 def in_notebook() -> bool:
-    """True inside a Jupyter kernel (where widgets can render), False in a terminal or script."""
+    """True inside a Jupyter kernel (where widgets can render), False in a terminal or script.
+
+    Decided by capability, not by the shell's exact class: any shell derived from ipykernel's
+    ``ZMQInteractiveShell`` (JupyterLab, Notebook 7, VS Code, and Google Colab, whose shell is a
+    subclass) or attached to a kernel is a notebook front end."""
     try:
         from IPython import get_ipython
     except ImportError:
         return False
     shell = get_ipython()
-    return shell is not None and type(shell).__name__ == "ZMQInteractiveShell"
+    if shell is None:
+        return False
+    if any(cls.__name__ == "ZMQInteractiveShell" for cls in type(shell).__mro__):
+        return True
+    return getattr(shell, "kernel", None) is not None
 
 
 def attach_output(run: Run, loops: Mapping[str, int], *, live: bool, streaming: bool | None = None) -> None:
@@ -131,10 +140,30 @@ def _finished_view(events: Iterable[Event], markdown: bool, max_height: int) -> 
     return LiveView(events, final=True, markdown=markdown, max_height=max_height)
 
 
+_colab_ready = False
+
+
+def _colab_widgets() -> None:
+    """Google Colab renders third-party widgets only once its custom widget manager is on."""
+    global _colab_ready
+    if _colab_ready or "google.colab" not in sys.modules:
+        return
+    _colab_ready = True
+    try:
+        from google.colab import output  # type: ignore[import-not-found]
+
+        output.enable_custom_widget_manager()
+    except Exception:  # an older or unusual Colab: the view may still render
+        pass
+
+
 def _display(view: Any, run: Run | None) -> None:
     from IPython.display import display
 
-    display(view)
+    _colab_widgets()
+    handle = display(view, display_id=True)
+    if getattr(handle, "display_id", None):
+        view.display_id = handle.display_id  # what view.release() replaces with a static copy
     count = _execution_count()
     view._nbswarm_shown_in = count  # its Out[n] repr then does not display it a second time
     if run is not None:

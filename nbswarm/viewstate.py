@@ -1,29 +1,36 @@
 """What a live display shows, derived from a run's events: panels, rows, figures, and text deltas.
 
 ``ViewState`` is the display-independent half of the live view (the widget and the terminal
-dashboard both use it). Feeding it an event is O(1) work: a chunk's text is appended to the
-panel's *pending* list. ``take_delta()`` moves pending text into the panel and returns only what
-changed since the last call (new text per panel, figures of the panels that changed), so a
-display sends bytes linear in the text however often it updates. ``snapshot()`` is the full state.
+dashboard both use it). Feeding it an event is O(1) work: a chunk's text is appended to its
+turn's *pending* list. ``take_delta()`` moves pending text into the turns and returns only what
+changed since the last call (new text per panel and turn, figures of the panels that changed,
+the rendered form of turns that just ended), so a display sends bytes linear in the text however
+often it updates. ``snapshot()`` is the full state.
 
-A panel is one agent at one flow step (an agent that appears in two steps gets two panels); the
-turns of later loops append to the same panel (the engine sends the blank line between them as a
-chunk, so the panel's text equals the agent's returned text). Rows are the flow's steps, read
-from ``Metadata.steps``: the agents of a step sit side by side.
+A panel is one agent at one flow step (an agent that appears in two steps gets two panels); each
+loop of the agent is a *turn* of the panel, kept as it streamed (a later turn starts with the
+separator chunk the engine sends), so the panel's text -- its turns one after another -- equals
+the agent's returned text. Reasoning (``Chunk.kind == "reasoning"``) is kept per turn beside the
+text and is never part of it. Rows are the flow's steps, read from ``Metadata.steps``: the agents
+of a step sit side by side.
+
+**tokens/s** is one figure everywhere (panel, dashboard, ``rec.metrics()``, plots): output
+tokens / the agent's busy time, from each turn's ``agent_start`` to its ``agent_end`` (the wait
+for the first token included), summed over turns.
 
 It lives outside ``nbswarm.widget`` so the terminal dashboard does not import the widget package.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from .events import LOOP_SEPARATOR, AgentEnd, AgentStart, Chunk, End, Error, Event, Metadata, Start, Usage
 from .palette import PALETTE
+from .viewpanel import Panel, Turn, _round
 
-__all__ = ["LAYOUTS", "Panel", "ViewState"]
+__all__ = ["LAYOUTS", "Panel", "Turn", "ViewState"]
 
 LAYOUTS = {
     "Agent": "single",
@@ -35,69 +42,19 @@ LAYOUTS = {
 
 _FINISHED = {"stop": "done", "length": "done", "error": "error", "cancelled": "cancelled"}
 
-
-@dataclass(eq=False)
-class Panel:
-    """One agent at one step: its text and its live figures."""
-
-    id: int
-    agent: str
-    step: int
-    color: str
-    status: str = "waiting"
-    """``waiting``, ``streaming``, ``done``, ``error`` or ``cancelled``."""
-    parts: list[str] = field(default_factory=list)
-    """Text already handed to the display, one part per delta."""
-    pending: list[str] = field(default_factory=list)
-    """Text received since the last delta."""
-    turns: int = 0
-    tokens: int = 0
-    """Output tokens: chunks while streaming, the model's count once its usage arrives."""
-    turn_chunks: int = 0
-    cost: float = 0.0
-    ttft: float | None = None
-    t_start: float = 0.0
-    t_first: float | None = None
-    t_last: float | None = None
-    active: float = 0.0
-    """Seconds of finished turns."""
-    generating: float = 0.0
-    """Seconds between first and last chunk of finished turns (for tokens/s)."""
-    error: str = ""
-
-    @property
-    def text(self) -> str:
-        """Everything received so far (pending included)."""
-        return "".join(self.parts) + "".join(self.pending)
-
-    def figures(self, now: float) -> dict[str, Any]:
-        """The wire form of everything but the text (small: sent with every delta that touches it)."""
-        elapsed, generating = self.active, self.generating
-        if self.status == "streaming":
-            elapsed += max(0.0, now - self.t_start)
-            if self.t_first is not None and self.t_last is not None:
-                generating += self.t_last - self.t_first
-        tps = self.tokens / generating if generating > 0 else None
-        return {
-            "id": self.id,
-            "agent": self.agent,
-            "step": self.step,
-            "color": self.color,
-            "status": self.status,
-            "n": self.tokens,
-            "ttft": _round(self.ttft),
-            "el": _round(elapsed),
-            "tps": _round(tps, 1),
-            "cost": round(self.cost, 6),
-            "err": self.error,
-        }
+RENDER_LIMIT = 400_000
+"""Turns longer than this (characters) are not rendered: the display shows their raw text."""
 
 
 class ViewState:
     """Events in, panels and deltas out. One ``ViewState`` follows one run."""
 
-    def __init__(self, agents: Iterable[str] | None = None) -> None:
-        """``agents``: show only these agents (None: every agent of the run)."""
+    def __init__(
+        self, agents: Iterable[str] | None = None, *, render: Callable[[str], str] | None = None
+    ) -> None:
+        """``agents``: show only these agents (None: every agent of the run); ``render``: turns a
+        finished turn's text into HTML (the widget's markdown), called once per turn."""
+        self.render = render
         self.only: frozenset[str] | None = None if agents is None else frozenset(agents)
         self.panels: list[Panel] = []
         self.rows: list[list[int]] = []
@@ -123,6 +80,7 @@ class ViewState:
         self._run_changed = False
         self._now = 0.0
         self._totals: Usage | None = None
+        self._ended: list[tuple[Panel, int]] = []  # turns that ended since the last delta
 
     # -- events (hot path: chunks) -------------------------------------------
 
@@ -134,7 +92,11 @@ class ViewState:
                 panel = self._implicit_start(event.agent, event.t)
                 if panel is None:
                     return
-            panel.pending.append(event.content)
+            turn = panel.turns[-1]
+            if event.kind == "text":
+                turn.pending.append(event.content)
+            else:
+                turn.thinking_pending.append(event.content)
             panel.tokens += 1
             panel.turn_chunks += 1
             if panel.t_first is None:
@@ -188,7 +150,7 @@ class ViewState:
             return
         if self.run["status"] == "waiting":
             self.run["status"] = "running"
-        panel.turns += 1
+        panel.turns.append(Turn())
         panel.status = "streaming"
         panel.t_start = event.t
         panel.t_first = panel.t_last = None
@@ -210,8 +172,8 @@ class ViewState:
             return
         panel.status = _FINISHED.get(event.finish_reason or "stop", "done")
         panel.active += max(0.0, event.t - panel.t_start)
-        if panel.t_first is not None and panel.t_last is not None:
-            panel.generating += panel.t_last - panel.t_first
+        if self.render is not None and panel.turns:
+            self._ended.append((panel, len(panel.turns) - 1))
         self._dirty[panel.id] = panel
 
     def _usage(self, event: Usage) -> None:
@@ -281,14 +243,23 @@ class ViewState:
             return None
         self.seq += 1
         now = self._now
-        text: dict[str, str] = {}
+        text: dict[str, list[list[Any]]] = {}
+        thinking: dict[str, list[list[Any]]] = {}
         figures = []
         for panel in self._dirty.values():
-            if panel.pending:
-                piece = "".join(panel.pending)
-                panel.pending.clear()
-                panel.parts.append(piece)
-                text[str(panel.id)] = piece
+            for number in range(panel.unsent, len(panel.turns)):
+                turn = panel.turns[number]
+                if turn.pending:
+                    piece = "".join(turn.pending)
+                    turn.pending.clear()
+                    turn.parts.append(piece)
+                    text.setdefault(str(panel.id), []).append([number, piece])
+                if turn.thinking_pending:
+                    piece = "".join(turn.thinking_pending)
+                    turn.thinking_pending.clear()
+                    turn.thinking.append(piece)
+                    thinking.setdefault(str(panel.id), []).append([number, piece])
+            panel.unsent = max(0, len(panel.turns) - 1)
             figures.append(panel.figures(now))
         # A streaming panel's elapsed time moves whenever the run's clock does.
         for panel in self.panels:
@@ -306,9 +277,28 @@ class ViewState:
             "rows": [list(row) for row in self.rows],
             "layout": self.layout,
         }
+        if thinking:
+            delta["r"] = thinking
+        rendered = self._render_ended()
+        if rendered:
+            delta["h"] = rendered
         self._structure_changed = False
         self._run_changed = False
         return delta
+
+    def _render_ended(self) -> dict[str, list[list[Any]]]:
+        """The HTML of each turn that ended since the last delta (once per turn: linear in the text)."""
+        out: dict[str, list[list[Any]]] = {}
+        ended, self._ended = self._ended, []
+        if self.render is None:
+            return out
+        for panel, number in ended:
+            turn = panel.turns[number]
+            text = "".join(turn.parts)
+            if text and len(text) <= RENDER_LIMIT:
+                turn.html = self.render(text)
+                out.setdefault(str(panel.id), []).append([number, turn.html])
+        return out
 
     def run_figures(self) -> dict[str, Any]:
         """The run's header: title, type, status, elapsed, output tokens, cost, errors."""
@@ -326,7 +316,9 @@ class ViewState:
         panels = []
         for panel in self.panels:
             figures = panel.figures(now)
-            figures["text"] = "".join(panel.parts)
+            figures["turns"] = [
+                {"text": "".join(t.parts), "think": "".join(t.thinking), "html": t.html} for t in panel.turns
+            ]
             panels.append(figures)
         return {
             "seq": self.seq,
@@ -349,12 +341,20 @@ class ViewState:
         """The last ``chars`` characters of a panel's text, without joining the whole text."""
         pieces: list[str] = []
         size = 0
-        for part in (*reversed(panel.pending), *reversed(panel.parts)):
-            pieces.append(part)
-            size += len(part)
-            if size >= chars:
-                break
+        for number in range(len(panel.turns) - 1, -1, -1):
+            turn = panel.turns[number]
+            for part in (*reversed(turn.pending), *reversed(turn.parts)):
+                pieces.append(part)
+                size += len(part)
+                if size >= chars:
+                    return "".join(reversed(pieces))[-chars:] if chars > 0 else ""
         return "".join(reversed(pieces))[-chars:] if chars > 0 else ""
+
+    def release_text(self) -> None:
+        """Forget every turn's text, reasoning and HTML (a finished display that keeps them elsewhere)."""
+        for panel in self.panels:
+            panel.turns = [Turn() for _ in panel.turns]
+            panel.unsent = max(0, len(panel.turns) - 1)
 
 
 _HANDLERS = {
@@ -366,7 +366,3 @@ _HANDLERS = {
     Error: ViewState._error,
     End: ViewState._end,
 }
-
-
-def _round(value: float | None, digits: int = 3) -> float | None:
-    return None if value is None else round(value, digits)

@@ -51,6 +51,10 @@ class Lab:
     def page_url(self, notebook: str) -> str:
         return f"{self.url}/lab/tree/{notebook}?token={self.token}&reset"
 
+    def notebook7_url(self, notebook: str) -> str:
+        """The same notebook in Notebook 7 (the ``notebook`` package, served by the same server)."""
+        return f"{self.url}/notebooks/{notebook}?token={self.token}"
+
     def log_text(self) -> str:
         return self.log.read_text(errors="replace") if self.log.exists() else ""
 
@@ -111,6 +115,7 @@ def jupyter_lab(kernel_env: Mapping[str, str] | None = None, *, timeout: float =
         f"--ServerApp.root_dir={root}",
         "--ServerApp.port_retries=0",
         "--LabApp.expose_app_in_browser=True",
+        "--JupyterNotebookApp.expose_app_in_browser=True",
         f"--LabApp.workspaces_dir={base / 'workspaces'}",
         "--LabServerApp.announcements_url=",
     ]
@@ -232,11 +237,11 @@ CELL_STATE_JS = """(index) => {
 }"""
 
 
-def open_notebook(page: Any, lab: Lab, name: str, *, timeout: float = 60.0) -> None:
-    """Open ``name`` and wait until its kernel is idle."""
+def open_notebook(page: Any, lab: Lab, name: str, *, timeout: float = 60.0, notebook7: bool = False) -> None:
+    """Open ``name`` (in JupyterLab, or in Notebook 7) and wait until its kernel is idle."""
     from playwright.sync_api import Error as PlaywrightError
 
-    page.goto(lab.page_url(name))
+    page.goto(lab.notebook7_url(name) if notebook7 else lab.page_url(name))
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         # JupyterLab may navigate once more (a second tab gets its own workspace): retry then.
@@ -287,9 +292,10 @@ SAMPLER_JS = """(index) => {
     if (!root) return;
     const panels = {};
     for (const el of root.querySelectorAll(".nbswarm-panel")) {
+      const turns = [...el.querySelectorAll(".nbswarm-turn > .nbswarm-text")];
       panels[el.dataset.agent] = {
         status: el.dataset.status,
-        chars: el.querySelector(".nbswarm-text").textContent.length,
+        chars: turns.reduce((n, t) => n + t.textContent.length, 0),
       };
     }
     samples.push({t: performance.now() - t0, run: root.dataset.runStatus, panels});
@@ -309,20 +315,33 @@ def stop_sampling(page: Any, index: int) -> list[dict[str, Any]]:
     return page.evaluate("(i) => { window.__nbswarmStop[i](); return window.__nbswarmSamples[i]; }", index)
 
 
+# A panel's raw text: its turns' texts joined by a blank line, as the agent joins its loops.
+PANEL_TEXT_JS = """(el) => [...el.querySelectorAll(".nbswarm-turn > .nbswarm-text")]
+  .map((t) => t.textContent).join("")"""
+
+
 def panels_in_cell(page: Any, index: int) -> list[dict[str, Any]]:
-    """Every panel of the view in cell ``index``: agent, status, raw text, row, visible text."""
+    """Every panel of the view in cell ``index``: agent, status, raw text, row, visible text, and
+    per turn: raw text, rendered HTML, and which of the two is on screen."""
     return page.evaluate(
-        """(index) => {
+        """([index, panelText]) => {
+          const text = eval(panelText);
           const cell = window.jupyterapp.shell.currentWidget.content.widgets[index];
           const rows = [...cell.node.querySelectorAll(".nbswarm .nbswarm-row")];
           return rows.flatMap((row, r) => [...row.querySelectorAll(".nbswarm-panel")].map((el) => ({
             agent: el.dataset.agent,
             status: el.dataset.status,
             row: r,
-            raw: el.querySelector(".nbswarm-text").textContent,
+            raw: text(el),
             visible: el.querySelector(".nbswarm-scroll").innerText,
-            rendered: el.classList.contains("nbswarm-rendered"),
+            rendered: el.classList.contains("nbswarm-rendered") && [...el.querySelectorAll(".nbswarm-turn")]
+              .every((t) => t.classList.contains("nbswarm-has-md")),
+            turns: [...el.querySelectorAll(".nbswarm-turn")].map((t) => ({
+              raw: t.querySelector(".nbswarm-text").textContent,
+              md: t.querySelector(".nbswarm-md").innerHTML,
+              mdShown: t.querySelector(".nbswarm-md").offsetParent !== null,
+            })),
           })));
         }""",
-        index,
+        [index, PANEL_TEXT_JS],
     )

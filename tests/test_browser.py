@@ -143,15 +143,41 @@ CELLS = [
     "print('JSON:' + json.dumps(digests))",  # 8
 ]
 
-# A run streaming in the background (the kernel stays free), shown in a page opened mid-run.
+# A run streaming in the background (the kernel stays free), shown in a page opened mid-run. It
+# streams until the test sets `gate` (from the late page, once that page has shown the text), so
+# the page is opened mid-run on every machine, however loaded.
 BACKGROUND = """
 import asyncio
-late_agents = [
-    Agent(agent_name=name, streaming_on=True, print_on=False,
-          provider=SimProvider(SimProfile(ttft=0.2, tokens_per_second=50, length=600, seed=seed)))
-    for seed, name in enumerate(["Early", "Late"])
-]
-late = ConcurrentWorkflow(agents=late_agents).stream("Explain the tides in detail")
+from nbswarm.events import AgentEnd, AgentStart, Chunk, End, Metadata, Start, Usage
+gate = asyncio.Event()
+
+async def gated(run):
+    names = ["Early", "Late"]
+    run.emit(Metadata, job_id=run.run_id, name="gated", swarm_type="ConcurrentWorkflow",
+             number_of_agents=2, agents=tuple(names))
+    run.emit(Start)
+    for name in names:
+        run.emit(AgentStart, agent=name)
+    texts = {name: [] for name in names}
+    i = 0
+    while not gate.is_set():  # ~60 words a second each, until the test opens the gate
+        for name in names:
+            piece = f" {name.lower()}{i}" + ("\\n" if i % 8 == 7 else "")
+            texts[name].append(piece)
+            run.emit(Chunk, agent=name, content=piece, index=i)
+        i += 1
+        try:
+            await asyncio.wait_for(gate.wait(), 1 / 60)
+        except asyncio.TimeoutError:
+            pass
+        if i > 20000:
+            raise TimeoutError("the test never opened the gate")
+    for name in names:
+        run.emit(AgentEnd, agent=name, output="".join(texts[name]))
+        run.emit(Usage, agent=name, output_tokens=i, total_tokens=i)
+    run.emit(End, execution_time=run.elapsed(), output="", status="completed")
+
+late = nbswarm.Run(gated)
 show(late)
 
 async def _follow():
@@ -159,7 +185,39 @@ async def _follow():
 
 late_task = asyncio.ensure_future(_follow())
 """
-CELLS += [BACKGROUND, "await late_task\nprint('JSON:' + json.dumps(late.outputs))"]  # 9, 10
+CELLS += [
+    BACKGROUND,  # 9
+    "gate.set()\nawait late_task\nprint('JSON:' + json.dumps(late.outputs))",  # 10
+]
+
+# One agent, two loops, each turn markdown of the kinds models write: a table, nested and
+# numbered lists, a fenced code block.
+TURNS = [
+    "## Costs\n\n| source | cost | note |\n|---|---|---|\n| solar | low | daytime |\n"
+    "| wind | lower | gusty (see [wiki](https://en.wikipedia.org/wiki/Wind_power_(energy))) |\n",
+    "Plan:\n\n- build\n  - solar first\n  - then wind\n- measure\n\n3. third\n4. fourth\n\n"
+    "~~~python\ndef total(costs):\n    return sum(costs)\n~~~\n",
+]
+TWO_TURNS = f"""
+from nbswarm.models import Completion
+
+class TwoTurns:  # a scripted model: the turns above, word by word, at ~80 words a second
+    def __init__(self):
+        self.calls = 0
+    async def stream(self, request):
+        text = {TURNS!r}[self.calls % 2]
+        self.calls += 1
+        pieces = text.split(" ")
+        for n, word in enumerate(pieces):
+            await asyncio.sleep(0.012)
+            yield word if n == 0 else " " + word
+        yield Completion(input_tokens=10, output_tokens=len(pieces), cost=0.0)
+
+looper = Agent(agent_name="Looper", max_loops=2, streaming_on=True, provider=TwoTurns())
+two_turns = looper.run("Plan the island's power")
+print('JSON:' + json.dumps(two_turns))
+"""
+CELLS += [TWO_TURNS]  # 11
 
 AT_BOTTOM_JS = "(el) => el.scrollTop + el.clientHeight >= el.scrollHeight - 30"
 
@@ -172,7 +230,8 @@ DIGESTS_JS = """async (index) => {
   const cell = window.jupyterapp.shell.currentWidget.content.widgets[index];
   const out = {};
   for (const el of cell.node.querySelectorAll(".nbswarm-panel")) {
-    const text = el.querySelector(".nbswarm-text").textContent;
+    const turns = [...el.querySelectorAll(".nbswarm-turn > .nbswarm-text")];
+    const text = turns.map((t) => t.textContent).join("");
     const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
     out[el.dataset.agent] = [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
   }
@@ -344,12 +403,13 @@ def test_a_page_opened_mid_run_recovers_the_earlier_text(lab_and_page: Any) -> N
     scroller.hover()
     page.mouse.wheel(0, -5000)
     page.wait_for_function("(el) => el.scrollTop === 0", arg=scroller.element_handle(), timeout=5000)
-    time.sleep(0.5)  # more text arrives meanwhile
+    height = scroller.evaluate("(el) => el.scrollHeight")
+    page.wait_for_function(  # more text arrives meanwhile (the run streams until the gate opens)
+        f"(el) => el.scrollHeight > {height}", arg=scroller.element_handle(), timeout=10_000
+    )
     assert scroller.evaluate("(el) => el.scrollTop") == 0
-    assert scroller.evaluate("(el) => el.scrollHeight - el.clientHeight") > 150
     late.locator(".nbswarm-follow").click()
-    time.sleep(0.3)
-    assert scroller.evaluate(AT_BOTTOM_JS)
+    page.wait_for_function(AT_BOTTOM_JS, arg=scroller.element_handle(), timeout=5000)
 
     page.evaluate("() => window.jupyterapp.commands.execute('docmanager:save')")
     # A second frontend: its widget model is restored from the kernel without the text so far;
@@ -367,7 +427,7 @@ def test_a_page_opened_mid_run_recovers_the_earlier_text(lab_and_page: Any) -> N
                 early_text = panels["Early"]["raw"]
             time.sleep(0.05)
         assert early_text is not None, "the late page never showed the running run"
-        bu.start_cell(late_page, 10)
+        bu.start_cell(late_page, 10)  # opens the gate: the run ends
         bu.wait_cell(late_page, 10)
         outputs = printed_json(late_page, 10)
         # What the late page showed mid-run started at the beginning of the text, not at the gap.
@@ -379,6 +439,84 @@ def test_a_page_opened_mid_run_recovers_the_earlier_text(lab_and_page: Any) -> N
         assert {p["agent"]: p["raw"] for p in bu.panels_in_cell(page, 9)} == outputs
     finally:
         late_page.close()
+
+
+TURN_TWO_JS = """(index) => {
+  const cell = window.jupyterapp.shell.currentWidget.content.widgets[index];
+  const panel = cell.node.querySelector(".nbswarm-panel");
+  const turns = panel ? [...panel.querySelectorAll(".nbswarm-turn")] : [];
+  if (turns.length < 2) return null;
+  return {raw: turns[1].querySelector(".nbswarm-text").textContent,
+          visible: panel.querySelector(".nbswarm-scroll").innerText,
+          status: panel.dataset.status};
+}"""
+
+
+def test_a_panel_shows_every_turn_and_renders_tables_lists_and_code(notebook_page: Any) -> None:
+    page = notebook_page
+    bu.start_cell(page, 11)
+    # While the second turn streams, its text so far is on screen (read in one go, atomically).
+    seen_live = 0
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        now = page.evaluate(TURN_TWO_JS, 11)
+        if now and now["status"] == "streaming" and now["raw"].strip():
+            assert normalise(now["raw"]) in normalise(now["visible"])
+            seen_live += 1
+        if now and now["status"] == "done":
+            break
+        time.sleep(0.03)
+    assert seen_live >= 2, "the second turn was never seen streaming"
+    bu.wait_cell(page, 11)
+    output = printed_json(page, 11)
+    (panel,) = bu.panels_in_cell(page, 11)
+    assert panel["raw"] == output and len(panel["turns"]) == 2
+    assert all(turn["mdShown"] for turn in panel["turns"])
+    first, second = (turn["md"] for turn in panel["turns"])
+    assert "<table>" in first and "<td>solar</td>" in first
+    assert 'href="https://en.wikipedia.org/wiki/Wind_power_(energy)"' in first
+    assert "<li>build\n<ul>\n<li>solar first</li>" in second and '<ol start="3">' in second
+    assert '<code class="language-python"><span class="k">def</span>' in second
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    output_area(page, 11).screenshot(path=str(ARTIFACTS / "browser-two-turns.png"))
+
+
+NB_PROBLEMS_JS = """() => window.jupyterapp.shell.currentWidget.content.widgets
+  .filter((w) => w.model.type === "code")
+  .flatMap((w) => w.model.outputs.toJSON())
+  .filter((o) => o.output_type === "error" || (o.output_type === "stream" && o.name === "stderr"))
+  .map((o) => o.ename ? `${o.ename}: ${o.evalue}` : o.text)"""
+
+
+def test_a_tutorial_notebook_runs_in_notebook_7_with_its_live_views(lab_and_page: Any) -> None:
+    lab, page = lab_and_page
+    notebook = json.loads((bu.REPO / "notebooks" / "01-streaming-basics.ipynb").read_text())
+    notebook["metadata"]["kernelspec"] = {
+        "name": bu.KERNEL_NAME,
+        "display_name": "nbswarm test",
+        "language": "python",
+    }
+    for cell in notebook["cells"]:
+        if cell["cell_type"] == "code":
+            cell["outputs"], cell["execution_count"] = [], None
+    (lab.root / "nb7.ipynb").write_text(json.dumps(notebook))
+    nb7 = page.context.new_page()
+    nb7.on("dialog", lambda dialog: dialog.accept())
+    try:
+        bu.open_notebook(nb7, lab, "nb7.ipynb", notebook7=True)
+        assert "/notebooks/" in nb7.url and nb7.locator("#jp-main-dock-panel").count() == 0  # not Lab
+        nb7.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
+        code = [i for i, c in enumerate(notebook["cells"]) if c["cell_type"] == "code"]
+        for index in code:
+            bu.wait_cell(nb7, index, timeout=180)
+        assert nb7.evaluate(NB_PROBLEMS_JS) == []
+        panels = [p for index in code for p in bu.panels_in_cell(nb7, index)]
+        assert panels, "no live view rendered in Notebook 7"
+        assert all(p["status"] == "done" and p["raw"] for p in panels)
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        nb7.screenshot(path=str(ARTIFACTS / "notebook7.png"))
+    finally:
+        nb7.close()
 
 
 def test_panels_follow_the_jupyterlab_theme(notebook_page: Any) -> None:

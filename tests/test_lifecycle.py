@@ -257,7 +257,7 @@ def test_displaying_a_run_starts_it_and_show_displays_once(monkeypatch: pytest.M
 
     shown: list[Any] = []
     monkeypatch.setattr(display, "in_notebook", lambda: True)
-    monkeypatch.setattr("IPython.display.display", lambda obj: shown.append(obj))
+    monkeypatch.setattr("IPython.display.display", lambda obj, **kw: shown.append(obj))
     agent = Agent(agent_name="A", provider=ScriptedProvider(["a", "b"]), print_on=False)
     run = agent.stream("x")
     ended = threading.Event()
@@ -276,7 +276,7 @@ def test_showing_a_replay_starts_it(monkeypatch: pytest.MonkeyPatch) -> None:
     from nbswarm import display, replay
 
     monkeypatch.setattr(display, "in_notebook", lambda: True)
-    monkeypatch.setattr("IPython.display.display", lambda obj: None)
+    monkeypatch.setattr("IPython.display.display", lambda obj, **kw: None)
     with record() as rec:
         Agent(agent_name="A", provider=ScriptedProvider(["a", "b"]), print_on=False).run("x")
     again = replay(rec, speed=1000)

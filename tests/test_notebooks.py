@@ -70,7 +70,11 @@ class Executed:
         return [self.widgets[i]["view_state"] for i in shown if "view_state" in self.widgets.get(i, {})]
 
     def panels(self, view: dict) -> dict[str, dict]:
-        return {panel["agent"]: panel for panel in view["panels"]}
+        """Each panel's stored state, with ``text``: its turns one after another."""
+        return {
+            panel["agent"]: {**panel, "text": "".join(turn["text"] for turn in panel.get("turns", []))}
+            for panel in view["panels"]
+        }
 
     def _outputs(self) -> list[Any]:
         return [o for cell in self.nb.cells if cell.cell_type == "code" for o in cell.outputs]
@@ -220,12 +224,16 @@ def test_05_variants_in_one_table_and_one_figure(run_notebook: Any) -> None:
     variants = ["baseline", "expert", "expert-hot", "expert-short", "expert-big-model"]
     panels = ex.panels(ex.views[0])
     assert list(panels) == variants and all(p["status"] == "done" for p in panels.values())
-    table = next(text for text in ex.results if "expert-big-model" in text and "finish" in text)
-    rows = [line.split()[0] for line in table.splitlines() if line.split() and line.split()[0] in variants]
-    assert sorted(set(rows)) == sorted(variants)
-    finish = {line.split()[0]: line for line in table.splitlines() if re.search(r"\b(stop|length)\b", line)}
-    assert "length" in finish["expert-short"].split()  # its max_tokens cut it
-    assert all("stop" in finish[v].split() for v in variants if v != "expert-short")
+    # The table is a styled HTML table: one row per variant, its output column left-aligned and wrapped.
+    rows = {
+        re.search(r'class="row_heading[^>]*>([^<]+)</th>', row)[1]: row
+        for row in re.findall(r"<tr>(.*?)</tr>", ex.html, re.S)
+        if re.search(r'class="row_heading[^>]*>([^<]+)</th>', row)
+    }
+    assert sorted(rows) == sorted(variants)
+    assert ">length<" in rows["expert-short"]  # its max_tokens cut it
+    assert all(">stop<" in rows[v] for v in variants if v != "expert-short")
+    assert re.search(r"text-align: left;\s*white-space: normal", ex.html)
     assert ex.images == 1
     assert "=== baseline ===" in ex.stdout and "=== expert ===" in ex.stdout
 
@@ -240,7 +248,8 @@ def test_06_remote_stream_is_shown_recorded_and_the_server_stopped(run_notebook:
     flips = re.search(r"^flips in the remote stream: (\d+)$", ex.stdout, re.M)
     assert flips and int(flips[1]) >= 3
     assert "'agent_start': 3" in ex.stdout and "'agent_end': 3" in ex.stdout
-    assert "HTTP 422" in ex.stdout and '"field":"rearrange_flow"' in ex.stdout
+    assert "HTTP 422" in ex.stdout and "(field: rearrange_flow)" in ex.stdout
+    assert re.search(r"^ +\^$", ex.stdout, re.M)  # the server's caret, on a line of its own
     assert "HTTP 401" in ex.stdout
     assert ex.images == 1
     assert "server stopped: True" in ex.stdout and "Finished server process" in ex.stdout

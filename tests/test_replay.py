@@ -132,6 +132,6 @@ def test_show_prints_the_replay_and_the_cli_replays_a_file(tmp_path, capsys) -> 
     path = Recorder().add(recorded_events()).save(tmp_path / "r.parquet")
     assert replay_to_terminal(path, speed=0) == 0
     out = capsys.readouterr().out
-    assert "Agent: A" in out and "Hel" in out and "lo!" in out
+    assert "A  done" in out and "Hello!" in out  # the per-agent dashboard of a live run
     assert replay_to_terminal(tmp_path / "missing.jsonl", speed=0) == 2
     assert "no recording" in capsys.readouterr().err

@@ -72,6 +72,22 @@ def _head(response: httpx.Response) -> bytes:
     return body
 
 
+def _said(text: str) -> str:
+    """What a JSON error body says, readable: its message with real line breaks (a flow error's
+    caret stays under its column) and the field it names; any other body as it came."""
+    try:
+        body = json.loads(text)
+    except ValueError:
+        return text
+    if not isinstance(body, dict):
+        return text
+    message = next((body[k] for k in ("error", "detail", "message") if isinstance(body.get(k), str)), None)
+    if message is None:
+        return text
+    field = body.get("field")
+    return f"{message}\n(field: {field})" if isinstance(field, str) else message
+
+
 async def _ahead(response: httpx.Response) -> bytes:
     body = b""
     async for piece in response.aiter_bytes():
@@ -86,7 +102,7 @@ def _refusal(response: httpx.Response, body: bytes) -> StreamError:
     text = body[:_BODY_LIMIT].decode("utf-8", "replace")
     where = f"{response.request.method} {response.request.url}"
     if response.status_code >= 400:
-        return StreamError(f"{where} failed with HTTP {response.status_code}: {text}")
+        return StreamError(f"{where} failed with HTTP {response.status_code}: {_said(text)}")
     kind = response.headers.get("content-type", "").partition(";")[0].strip()
     hint = " (did the payload ask for streaming: 'stream'/'streaming_on': true?)" if "json" in kind else ""
     return StreamError(f"{where} answered {kind or 'no content type'}, not text/event-stream{hint}: {text}")

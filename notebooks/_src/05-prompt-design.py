@@ -95,8 +95,11 @@ table = variants.set_index("variant").join(
 )
 table["finish"] = pd.Series(finish)
 table["words"] = pd.Series({name: len(text.split()) for name, text in run.outputs.items()})
-table["output"] = pd.Series({name: text[:90].replace("\n", " ") + "…" for name, text in run.outputs.items()})
-table.drop(columns="system_prompt").round({"ttft": 2, "duration": 2, "tokens_per_s": 0, "cost": 6})
+table["output"] = pd.Series({name: text[:240].replace("\n", " ") + "…" for name, text in run.outputs.items()})
+# Text reads left-aligned and wrapped (notebooks right-align table cells): a pandas Styler says so.
+table.drop(columns="system_prompt").style.format(
+    {"ttft": "{:.2f}", "duration": "{:.2f}", "tokens_per_s": "{:.0f}", "cost": "{:.6f}"}
+).set_properties(subset=["output"], **{"text-align": "left", "white-space": "normal", "min-width": "28em"})
 
 # %% [markdown]
 # A few things to read off the table: the `expert-short` variant stopped because of its limit

@@ -184,8 +184,8 @@ plots.timeline(rec.df);
 # ## Errors come back with their place
 #
 # The server checks a request before running anything and answers `422` naming the field that is
-# wrong. The client raises a `StreamError` with what the server said (and the failed run logs a
-# warning, shown in red below). Here the flow names an agent the swarm does not have:
+# wrong. The client raises a `StreamError` with what the server said, line breaks and all, so the
+# caret sits under the unknown name. Here the flow names an agent the swarm does not have:
 
 # %%
 from nbswarm import StreamError

@@ -1,15 +1,29 @@
 // nbswarm live view: one panel per agent of a run, updated from coalesced deltas.
 //
 // The kernel sends at most ~25 messages a second per view:
-//   {k: "d", seq, x: {panelId: newText}, p: [figures of changed panels], run, rows, layout}.
-// Text is kept per *model* (a Store), not per view, so a view rendered late (a second display,
-// a re-render) starts from everything received. A frontend that missed deltas (a page opened
-// mid-run) sees a gap in seq and asks the kernel for a snapshot ("hello"); the final state,
-// text included, arrives in the `view_state` trait.
+//   {k: "d", seq, x: {panelId: [[turn, newText], ...]}, r: {...reasoning, same form},
+//    h: {panelId: [[turn, html], ...]}, p: [figures of changed panels], run, rows, layout}.
+// A panel's text is its turns (the agent's loops) one after another: the engine sends the blank
+// line between loops as the first chunk of the later turn. When a turn ends the
+// kernel renders its markdown (markdown-it-py, raw HTML escaped) and sends the HTML in `h`; this
+// file renders no markdown itself. Text is kept per *model* (a Store), not per view, so a view
+// rendered late (a second display, a re-render) starts from everything received. A frontend
+// that missed deltas (a page opened mid-run) sees a gap in seq and asks the kernel for a
+// snapshot ("hello"); the final state, text included, arrives in the `view_state` trait.
 
 const STORES = new Map(); // model uid -> Store (one per widget model in this page)
 
-class Store {
+function turnOf(panel, number) {
+  while (panel.turns.length <= number) panel.turns.push({ text: "", think: "", html: null });
+  return panel.turns[number];
+}
+
+function panelFrom(p) {
+  const turns = (p.turns || []).map((t) => ({ text: t.text || "", think: t.think || "", html: t.html || null }));
+  return { ...p, turns };
+}
+
+export class Store {
   constructor(state) {
     this.listeners = new Set();
     this.refs = 0;
@@ -24,7 +38,7 @@ class Store {
     this.run = state.run || {};
     this.rows = state.rows || [];
     this.panels = new Map();
-    for (const p of state.panels || []) this.panels.set(p.id, { ...p, text: p.text || "" });
+    for (const p of state.panels || []) this.panels.set(p.id, panelFrom(p));
     this.gap = false;
     this.asked = false;
     this.stamp = performance.now();
@@ -44,12 +58,11 @@ class Store {
     for (const p of d.p) {
       const panel = this.panels.get(p.id);
       if (panel) Object.assign(panel, p);
-      else this.panels.set(p.id, { ...p, text: "" });
+      else this.panels.set(p.id, { ...p, turns: [] });
     }
-    for (const id in d.x) {
-      const panel = this.panels.get(Number(id));
-      if (panel) panel.text += d.x[id];
-    }
+    this.apply(d.x, "text", true);
+    this.apply(d.r, "think", true);
+    this.apply(d.h, "html", false);
     this.run = d.run;
     if (d.rows) {
       this.rows = d.rows;
@@ -59,14 +72,39 @@ class Store {
     this.emit({ delta: d });
   }
 
+  apply(pieces, key, append) {
+    for (const id in pieces || {}) {
+      const panel = this.panels.get(Number(id));
+      if (!panel) continue;
+      for (const [number, value] of pieces[id]) {
+        const turn = turnOf(panel, number);
+        turn[key] = append ? turn[key] + value : value;
+      }
+    }
+  }
+
   finish(state) {
-    // The final state repeats text this page already has (same seq): take only the figures,
-    // so a long run ends without rebuilding its panels.
+    // The final state repeats text this page already has (same seq): take only the figures and
+    // any rendering not seen yet, so a long run ends without rebuilding its panels.
     this.closed = true;
-    const figures = (state.panels || []).map(({ text, ...rest }) => rest);
+    const figures = [];
+    const html = {};
+    for (const { turns, ...rest } of state.panels || []) {
+      figures.push(rest);
+      const panel = this.panels.get(rest.id);
+      (turns || []).forEach((t, number) => {
+        if (t.html && panel && !(panel.turns[number] || {}).html) (html[rest.id] ||= []).push([number, t.html]);
+      });
+    }
     for (const p of figures) Object.assign(this.panels.get(p.id) || {}, p);
+    this.apply(html, "html", false);
     this.run = state.run || this.run;
-    this.emit({ delta: { x: {}, p: figures, run: this.run } });
+    this.emit({ delta: { x: {}, h: html, p: figures, run: this.run } });
+  }
+
+  text(id) {
+    const panel = this.panels.get(id);
+    return panel ? panel.turns.map((t) => t.text).join("") : ""; // a later turn starts with its separator
   }
 
   emit(change) {
@@ -111,31 +149,36 @@ function initialize({ model }) {
 
 const BLOCK = 4096;
 
-// The raw text is a series of blocks that end at line breaks: appending re-lays out only the
-// last block, so a frame costs the same at the end of a 100,000-token text as at its start.
-// (A line break at the end of a pre-wrap block adds no line, so the blocks read as one text.)
-function appendText(p, text) {
+// The raw text of a turn is a series of blocks that end at line breaks: appending re-lays out
+// only the last block, so a frame costs the same at the end of a 100,000-token text as at its
+// start. (A line break at the end of a pre-wrap block adds no line, so the blocks read as one.)
+function appendText(t, into, text) {
+  // t: where the last open block is kept ({block, blockLength}), per turn and per kind of text.
   let start = 0;
   while (start < text.length) {
-    if (!p.block) {
+    if (!t.block) {
       const div = h("div", "nbswarm-block");
-      p.block = document.createTextNode("");
-      p.blockLength = 0;
-      div.append(p.block);
-      p.raw.append(div);
+      t.block = document.createTextNode("");
+      t.blockLength = 0;
+      div.append(t.block);
+      into.append(div);
     }
     // This block ends at the first line break once it holds BLOCK characters.
-    const from = start + Math.max(0, BLOCK - p.blockLength - 1);
+    const from = start + Math.max(0, BLOCK - t.blockLength - 1);
     const cut = from < text.length ? text.indexOf("\n", from) : -1;
     const end = cut === -1 ? text.length : cut + 1;
-    p.block.appendData(text.slice(start, end));
-    p.blockLength += end - start;
+    t.block.appendData(text.slice(start, end));
+    t.blockLength += end - start;
     start = end;
-    if (cut !== -1) p.block = null;
+    if (cut !== -1) t.block = null;
   }
 }
 
 const ICONS = { waiting: "○", streaming: "●", done: "✓", error: "✕", cancelled: "■" };
+
+const TPS_TITLE =
+  "tok/s: output tokens ÷ the agent's busy time (from its start to its end, the wait for the " +
+  'first token included): the same figure as rec.metrics()["tokens_per_s"]';
 
 function h(tag, cls, text) {
   const el = document.createElement(tag);
@@ -154,13 +197,16 @@ function dollars(value) {
   return value < 0.01 ? "$" + value.toPrecision(2) : "$" + value.toFixed(3);
 }
 
-function figures(p, extra) {
-  const parts = [`${p.n} tok`];
-  parts.push(p.tps === null || p.tps === undefined ? "– tok/s" : `${p.tps.toFixed(1)} tok/s`);
-  parts.push(`TTFT ${seconds(p.ttft)}`);
-  parts.push(seconds(p.el === null || p.el === undefined ? null : p.el + extra));
-  parts.push(!p.cost && (p.status === "streaming" || p.status === "waiting") ? "$–" : dollars(p.cost));
-  return parts.join(" · ");
+export function figures(p, extra = 0) {
+  const el = p.el === null || p.el === undefined ? null : p.el + extra;
+  const tps = el && p.n ? p.n / el : null; // one definition: tokens / busy time (see TPS_TITLE)
+  return [
+    `${p.n} tok`,
+    tps === null ? "– tok/s" : `${tps.toFixed(1)} tok/s`,
+    `TTFT ${seconds(p.ttft)}`,
+    seconds(el),
+    !p.cost && (p.status === "streaming" || p.status === "waiting") ? "$–" : dollars(p.cost),
+  ].join(" · ");
 }
 
 class View {
@@ -196,10 +242,7 @@ class View {
   applyOptions() {
     this.root.style.setProperty("--nbswarm-max-height", `${this.model.get("max_height")}px`);
     const wanted = !!this.model.get("markdown");
-    for (const p of this.panels.values()) {
-      const panel = this.store.panels.get(p.id);
-      if (panel && panel.status === "done") this.showMarkdown(p, wanted);
-    }
+    for (const p of this.panels.values()) this.showMarkdown(p, wanted);
   }
 
   full() {
@@ -209,8 +252,7 @@ class View {
     this.layoutRows();
     for (const panel of s.panels.values()) {
       const p = this.panelEl(panel.id);
-      appendText(p, panel.text);
-      p.shown = panel.text.length;
+      panel.turns.forEach((_, number) => this.syncTurn(p, panel, number));
       this.update(p, panel);
       this.scroll(p);
     }
@@ -219,20 +261,57 @@ class View {
 
   delta(d) {
     if (d.rows && JSON.stringify(d.rows) !== this.rowsKey) this.layoutRows();
-    for (const id in d.x) {
-      const p = this.panelEl(Number(id));
-      const panel = this.store.panels.get(Number(id));
-      // Append only what this view has not shown (it may have been built from the store already).
-      if (panel && panel.text.length > p.shown) {
-        const piece = d.x[id];
-        const fits = p.shown + piece.length === panel.text.length;
-        appendText(p, fits ? piece : panel.text.slice(p.shown));
-        p.shown = panel.text.length;
-        this.scroll(p);
+    const touched = new Map(); // panel id -> Set of turn numbers
+    for (const pieces of [d.x, d.r, d.h]) {
+      for (const id in pieces || {}) {
+        if (!touched.has(Number(id))) touched.set(Number(id), new Set());
+        for (const [number] of pieces[id]) touched.get(Number(id)).add(number);
       }
+    }
+    for (const [id, numbers] of touched) {
+      const panel = this.store.panels.get(id);
+      if (!panel) continue;
+      const p = this.panelEl(id);
+      for (const number of numbers) this.syncTurn(p, panel, number, d);
+      this.scroll(p);
     }
     for (const fig of d.p) this.update(this.panelEl(fig.id), this.store.panels.get(fig.id));
     this.updateRun();
+  }
+
+  // Bring one turn's elements up to the store: append the text and reasoning not shown yet, set
+  // the rendered HTML once it arrives. `d` (a delta) lets an append use the piece it carried
+  // instead of slicing the whole text (which would flatten it: quadratic over a long stream).
+  syncTurn(p, panel, number, d) {
+    const turn = panel.turns[number];
+    if (!turn) return;
+    const t = this.turnEl(p, number);
+    const piece = (pieces) => {
+      const list = d && pieces && pieces[panel.id];
+      if (!list) return null;
+      let out = null;
+      for (const [n, value] of list) if (n === number) out = out === null ? value : out + value;
+      return out;
+    };
+    if (turn.text.length > t.shown) {
+      const fresh = piece(d && d.x);
+      const more = fresh !== null && t.shown + fresh.length === turn.text.length;
+      appendText(t, t.raw, more ? fresh : turn.text.slice(t.shown));
+      t.shown = turn.text.length;
+    }
+    if (turn.think.length > t.thinkShown) {
+      const fresh = piece(d && d.r);
+      const more = fresh !== null && t.thinkShown + fresh.length === turn.think.length;
+      appendText(t.thinkCursor, t.thinkText, more ? fresh : turn.think.slice(t.thinkShown));
+      t.thinkShown = turn.think.length;
+      t.thinking.hidden = false;
+    }
+    if (turn.html && !t.hasHtml) {
+      t.md.innerHTML = turn.html; // rendered by the kernel with raw HTML escaped
+      t.hasHtml = true;
+      t.root.classList.add("nbswarm-has-md");
+      p.mdButton.hidden = false;
+    }
   }
 
   layoutRows() {
@@ -252,7 +331,7 @@ class View {
     let p = this.panels.get(id);
     if (p) return p;
     const panel = this.store.panels.get(id) || { agent: "?", color: "#888" };
-    p = { id, shown: 0, stick: true, autoTop: -1, mdWanted: false, mdDone: false };
+    p = { id, turns: [], stick: true, autoTop: -1, mdWanted: !!this.model.get("markdown") };
     p.root = h("div", "nbswarm-panel");
     p.root.dataset.agent = panel.agent;
     p.root.dataset.panelId = String(id);
@@ -262,8 +341,9 @@ class View {
     p.name = h("span", "nbswarm-name", panel.agent);
     p.status = h("span", "nbswarm-status");
     const tools = h("span", "nbswarm-tools");
-    p.mdButton = h("button", "nbswarm-button nbswarm-md-toggle", "raw");
+    p.mdButton = h("button", "nbswarm-button nbswarm-md-toggle");
     p.mdButton.title = "Show the raw text / the rendered markdown";
+    p.mdButton.hidden = true;
     p.mdButton.onclick = () => this.showMarkdown(p, !p.mdWanted);
     p.copyButton = h("button", "nbswarm-button nbswarm-copy", "copy");
     p.copyButton.title = "Copy this agent's text";
@@ -271,13 +351,9 @@ class View {
     tools.append(p.mdButton, p.copyButton);
     top.append(p.icon, p.name, p.status, tools);
     p.figures = h("div", "nbswarm-figures");
+    p.figures.title = TPS_TITLE;
     p.error = h("div", "nbswarm-error");
     p.scroller = h("div", "nbswarm-scroll");
-    p.raw = h("div", "nbswarm-text"); // not <pre>: the notebook styles those
-    p.block = null;
-    p.blockLength = 0;
-    p.md = h("div", "nbswarm-md");
-    p.scroller.append(p.raw, p.md);
     p.follow = h("button", "nbswarm-button nbswarm-follow", "↓ follow");
     p.follow.onclick = () => {
       p.stick = true;
@@ -291,7 +367,30 @@ class View {
     });
     p.root.append(top, p.figures, p.error, p.scroller, p.follow);
     this.panels.set(id, p);
+    this.showMarkdown(p, p.mdWanted);
     return p;
+  }
+
+  // One turn (one loop of the agent): folded reasoning, the raw text, and its rendered markdown
+  // once the turn has ended. Rendered turns show their HTML; the streaming turn shows its text.
+  turnEl(p, number) {
+    while (p.turns.length <= number) {
+      const t = { shown: 0, thinkShown: 0, hasHtml: false, block: null, blockLength: 0 };
+      t.thinkCursor = { block: null, blockLength: 0 };
+      t.root = h("div", "nbswarm-turn");
+      t.root.dataset.turn = String(p.turns.length);
+      t.thinking = h("details", "nbswarm-thinking");
+      t.thinking.hidden = true;
+      t.thinking.append(h("summary", "", "thinking"));
+      t.thinkText = h("div", "nbswarm-think-text");
+      t.thinking.append(t.thinkText);
+      t.raw = h("div", "nbswarm-text"); // not <pre>: the notebook styles those
+      t.md = h("div", "nbswarm-md");
+      t.root.append(t.thinking, t.raw, t.md);
+      p.scroller.append(t.root);
+      p.turns.push(t);
+    }
+    return p.turns[number];
   }
 
   scroll(p) {
@@ -316,30 +415,9 @@ class View {
     p.figures.textContent = figures(panel, extra);
     p.error.textContent = panel.err || "";
     p.error.hidden = !panel.err;
-    const finished = panel.status === "done";
-    p.mdButton.hidden = !finished;
-    if (finished && !p.mdDone && this.model.get("markdown")) this.scheduleMarkdown(p);
-  }
-
-  scheduleMarkdown(p) {
-    // After the next paint: the last token shows first, the (slower) markdown swap follows.
-    if (p.mdPending) return;
-    p.mdPending = true;
-    requestAnimationFrame(() =>
-      setTimeout(() => {
-        p.mdPending = false;
-        if (!p.mdDone && this.model.get("markdown")) this.showMarkdown(p, true);
-      }, 0),
-    );
   }
 
   showMarkdown(p, on) {
-    const panel = this.store.panels.get(p.id);
-    if (on && panel && (!p.mdDone || p.mdLength !== panel.text.length)) {
-      p.md.innerHTML = markdown(panel.text);
-      p.mdLength = panel.text.length;
-    }
-    p.mdDone = p.mdDone || on;
     p.mdWanted = on;
     p.root.classList.toggle("nbswarm-rendered", on);
     p.mdButton.textContent = on ? "raw" : "markdown";
@@ -347,8 +425,7 @@ class View {
   }
 
   copy(p) {
-    const panel = this.store.panels.get(p.id);
-    const text = panel ? panel.text : "";
+    const text = this.store.text(p.id);
     const done = () => {
       p.copyButton.textContent = "copied";
       setTimeout(() => (p.copyButton.textContent = "copy"), 1200);
@@ -416,82 +493,6 @@ function render({ model, el }) {
     model.off("change:max_height", onOptions);
     view.dispose();
   };
-}
-
-// -- a small, safe markdown renderer (text is escaped first; links only http(s)) -----------
-
-function escapeHtml(text) {
-  return text.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
-}
-
-function inline(text) {
-  const codes = [];
-  let out = escapeHtml(text).replace(/`([^`]+)`/g, (_, code) => {
-    codes.push(code);
-    return `\u0000${codes.length - 1}\u0000`;
-  });
-  out = out
-    .replace(/\*\*([^*]+)\*\*/g, "<strong>$1</strong>")
-    .replace(/__([^_]+)__/g, "<strong>$1</strong>")
-    .replace(/(^|[^*])\*([^*\s][^*]*)\*/g, "$1<em>$2</em>")
-    .replace(/\[([^\]]+)\]\((https?:\/\/[^\s)]+)\)/g, '<a href="$2" target="_blank" rel="noopener noreferrer">$1</a>');
-  return out.replace(/\u0000(\d+)\u0000/g, (_, i) => `<code>${codes[Number(i)]}</code>`);
-}
-
-export function markdown(text) {
-  const lines = text.split("\n");
-  const html = [];
-  let paragraph = [];
-  let list = null; // "ul" | "ol"
-  const endParagraph = () => {
-    if (paragraph.length) html.push(`<p>${paragraph.map(inline).join("<br>")}</p>`);
-    paragraph = [];
-  };
-  const endList = () => {
-    if (list) html.push(`</${list}>`);
-    list = null;
-  };
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i];
-    let m;
-    if (/^\s*```/.test(line)) {
-      endParagraph();
-      endList();
-      const code = [];
-      for (i++; i < lines.length && !/^\s*```/.test(lines[i]); i++) code.push(lines[i]);
-      html.push(`<pre><code>${escapeHtml(code.join("\n"))}</code></pre>`);
-    } else if ((m = /^(#{1,6})\s+(.*)$/.exec(line))) {
-      endParagraph();
-      endList();
-      html.push(`<h${m[1].length}>${inline(m[2])}</h${m[1].length}>`);
-    } else if ((m = /^\s*([-*+]|\d+[.)])\s+(.*)$/.exec(line))) {
-      endParagraph();
-      const kind = /\d/.test(m[1]) ? "ol" : "ul";
-      if (list !== kind) {
-        endList();
-        html.push(`<${kind}>`);
-        list = kind;
-      }
-      html.push(`<li>${inline(m[2])}</li>`);
-    } else if ((m = /^>\s?(.*)$/.exec(line))) {
-      endParagraph();
-      endList();
-      html.push(`<blockquote>${inline(m[1])}</blockquote>`);
-    } else if (/^\s*([-*_])(\s*\1){2,}\s*$/.test(line)) {
-      endParagraph();
-      endList();
-      html.push("<hr>");
-    } else if (!line.trim()) {
-      endParagraph();
-      endList();
-    } else {
-      endList();
-      paragraph.push(line);
-    }
-  }
-  endParagraph();
-  endList();
-  return html.join("");
 }
 
 export default { initialize, render };
