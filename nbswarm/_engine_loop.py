@@ -78,6 +78,12 @@ def get_loop() -> asyncio.AbstractEventLoop:
         return _loop
 
 
+def adopt_current_loop() -> None:
+    """Declare the calling thread's loop an nbswarm loop (``nbswarm serve``'s): runs started on it
+    run their bodies on it, with their consumers, and a sync ``run()`` there gets a private loop."""
+    _local.ours = True
+
+
 def on_our_loop() -> bool:
     """Whether the calling thread runs an nbswarm loop (so it must never wait for one)."""
     return bool(getattr(_local, "ours", False))

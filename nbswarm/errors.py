@@ -41,4 +41,13 @@ class AgentError(NbswarmError, RuntimeError):
 
 
 class StreamError(NbswarmError):
-    """An SSE stream was broken, truncated, or not a stream of nbswarm events."""
+    """An SSE stream was broken, truncated, or not a stream of nbswarm events.
+
+    ``reason`` names the cause for code: ``http_status``, ``redirect``, ``not_sse``,
+    ``connection``, ``idle_timeout``, ``timeout``, ``too_large``, ``encoding``,
+    ``truncated`` or ``malformed``; the message says it for people.
+    """
+
+    def __init__(self, message: str, *, reason: str = "malformed") -> None:
+        super().__init__(message)
+        self.reason = reason

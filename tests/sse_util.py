@@ -36,15 +36,27 @@ def wait_until(predicate: Callable[[], bool], timeout: float = 10.0, interval: f
 
 
 class LiveServer:
-    """An ASGI app served by uvicorn on 127.0.0.1 in a background thread: ``with LiveServer(app) as s:``."""
+    """An ASGI app served by uvicorn on 127.0.0.1 in a background thread: ``with LiveServer(app) as s:``.
 
-    def __init__(self, app: Any) -> None:
+    An nbswarm app is served with ``nbswarm serve``'s own uvicorn settings (header timeout, connection
+    cap); ``options`` go to them (``max_connections``, ``header_timeout``).
+    """
+
+    def __init__(self, app: Any, **options: Any) -> None:
         self.app = app
         self.sock = socket.socket()
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.sock.bind(("127.0.0.1", 0))
         self.port: int = self.sock.getsockname()[1]
-        config = uvicorn.Config(app, log_level="warning", timeout_graceful_shutdown=2, lifespan="off")
+        common: dict[str, Any] = {"log_level": "warning", "timeout_graceful_shutdown": 2, "lifespan": "off"}
+        try:
+            from nbswarm.sse.server import uvicorn_config
+        except ImportError:  # an nbswarm from before these settings (the tests are run there too)
+            uvicorn_config = None
+        if uvicorn_config is not None and hasattr(getattr(app, "state", None), "nbswarm"):
+            config = uvicorn_config(app, **common, **options)
+        else:
+            config = uvicorn.Config(app, **common)
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True)
 
@@ -179,3 +191,32 @@ def sse_response(body: bytes, *, chunked: bool = False, content_type: bytes = b"
     if chunked:
         return head + b"transfer-encoding: chunked\r\n\r\n" + b"%x\r\n" % len(body) + body + b"\r\n"
     return head + b"connection: close\r\n\r\n" + body
+
+
+class DripServer(RawServer):
+    """A loopback server that sends ``response``, then ``drip`` every ``interval`` seconds until stopped.
+
+    For a stream that never ends but is never silent: keep-alive comments, a byte at a time.
+    """
+
+    def __init__(self, response: bytes, drip: bytes, interval: float) -> None:
+        super().__init__(response)
+        self.drip = drip
+        self.interval = interval
+
+    def _serve(self) -> None:
+        self.sock.settimeout(0.05)
+        while not self._stop.is_set():
+            try:
+                conn, _ = self.sock.accept()
+            except (TimeoutError, OSError):
+                continue
+            with conn:
+                conn.settimeout(2)
+                try:
+                    _read_request(conn)
+                    conn.sendall(self.response)
+                    while not self._stop.wait(self.interval):
+                        conn.sendall(self.drip)
+                except OSError:
+                    pass

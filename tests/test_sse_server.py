@@ -170,7 +170,10 @@ def test_agent_stream_keeps_the_seed_taxonomy(server):
 
 def test_swarm_stream_has_the_swarm_seed_events_with_running_output(server):
     response = requests.post(
-        f"{server.url}/v1/swarm/completions", headers={"x-api-key": KEY}, json=swarm_payload(), stream=True
+        f"{server.url}/v1/swarm/completions",
+        headers={"x-api-key": KEY},
+        json=swarm_payload(stream_output=True),
+        stream=True,
     )
     frames = sse_frames(response)
     names = [name for name, _ in frames]
@@ -288,10 +291,9 @@ def test_bad_swarm_payloads_are_422_naming_the_field(strict, payload, field, wor
 
 
 def test_bad_agent_payloads_and_bodies_are_422(server):
-    post = lambda body, **kw: requests.post(  # noqa: E731
-        f"{server.url}/v1/agent/completions", headers={"x-api-key": KEY, **kw.pop("headers", {})}, data=body
-    )
-    bad_json = post("{not json", headers={"Content-Type": "application/json"})
+    json_type = {"x-api-key": KEY, "Content-Type": "application/json"}
+    post = lambda body: requests.post(f"{server.url}/v1/agent/completions", headers=json_type, data=body)  # noqa: E731
+    bad_json = post("{not json")
     assert bad_json.status_code == 422 and bad_json.json()["field"] == "body"
     missing = post(json.dumps({"task": "x"}))
     assert missing.status_code == 422 and missing.json()["field"] == "agent_config"
@@ -342,7 +344,7 @@ def _provider_for(model_name: str):
     return _Failing() if model_name == "flaky" else SimProvider(FAST)
 
 
-def test_agent_error_mid_stream_is_an_error_event_and_the_stream_ends_cleanly():
+def test_agent_error_mid_stream_is_an_error_event_and_the_stream_ends_cleanly(caplog):
     with LiveServer(create_app(api_key="", provider_for=_provider_for)) as live:
         payload = swarm_payload(
             "ConcurrentWorkflow",
@@ -356,7 +358,11 @@ def test_agent_error_mid_stream_is_an_error_event_and_the_stream_ends_cleanly():
             )
         )
     errors = [data for name, data in frames if name == "error"]
-    assert len(errors) == 1 and errors[0]["agent"] == "Flaky" and "went away" in errors[0]["message"]
+    assert len(errors) == 1 and errors[0]["agent"] == "Flaky" and errors[0]["error_type"] == "ConnectionError"
+    # redacted: the remote client gets the type and a reference; the server log has the text
+    assert "went away" not in errors[0]["message"] and "ref " in errors[0]["message"]
+    ref = errors[0]["message"].rpartition("ref ")[2].rstrip(")")
+    assert any("went away" in r.getMessage() and ref in r.getMessage() for r in caplog.records)
     ends = {data["agent"]: data for name, data in frames if name == "agent_end"}
     assert ends["Flaky"]["finish_reason"] == "error" and ends["Flaky"]["output"] == "partial text"
     assert ends["Good"]["finish_reason"] == "stop" and ends["Good"]["output"]

@@ -317,7 +317,8 @@ class SimProvider:
         # the first price lookup loads litellm's price map (~70 ms). Both in one daemon thread.
         warming = _warming(request.model, profile.tokenizer)
         if not warming.done():  # one shared load, however many agents start at once
-            await asyncio.wrap_future(warming)
+            # shielded: a cancelled turn must not cancel the load every later turn shares
+            await asyncio.shield(asyncio.wrap_future(warming))
         warming.result()  # re-raises a failed load
         tok = _simtok.tokenizer_for(request.model, profile.tokenizer)
         # The turn's clock starts here: reading the prompt and writing the first sentence fall in

@@ -6,7 +6,10 @@ sends ``chat.completion.chunk`` objects as ``data:`` lines (a first one with
 the role, one per piece of text, one with the ``finish_reason``; a last one
 with ``usage`` and no choices when ``stream_options.include_usage``), then
 ``data: [DONE]``. A model failure mid-stream sends ``{"error": {...}}`` and
-then ``[DONE]``, as OpenAI does.
+then ``[DONE]``, as OpenAI does (its message redacted like every error the
+server sends: the type and a log reference). A reasoning model's thinking goes
+in ``delta.reasoning_content``, as OpenAI-compatible servers send it, never in
+``delta.content``.
 """
 
 from __future__ import annotations
@@ -18,11 +21,13 @@ from collections.abc import AsyncIterator
 from contextlib import aclosing
 from typing import Any
 
-from sse_starlette import EventSourceResponse
 from starlette.responses import JSONResponse, Response
 
-from ..models import Completion, ModelRequest, Provider
-from ._payload import Limits, PayloadError, as_object, get_field
+from ..models import Completion, ModelRequest, Provider, Reasoning, Text
+from ._frames import safe_message
+from ._payload import Limits, PayloadError, as_object, check_name, check_text, get_field
+from ._state import ServerState
+from ._stream import stream_response
 
 __all__ = ["chat_completion_response", "chat_request"]
 
@@ -50,17 +55,26 @@ def _content(message: dict[str, Any], path: str) -> str:
 def chat_request(body: Any, limits: Limits) -> tuple[ModelRequest, bool, bool]:
     """The model request of an OpenAI chat body, whether to stream, and whether to send usage."""
     body = as_object(body, "")
-    model = get_field(body, "model", "", (str,))
-    if not model.strip():
+    model = check_name(get_field(body, "model", "", (str,)), "model")
+    if not model:
         raise PayloadError("model", "must not be empty")
     raw = get_field(body, "messages", "", (list,))
     if not raw:
         raise PayloadError("messages", "must hold at least one message")
+    if len(raw) > 1000:
+        raise PayloadError("messages", f"has {len(raw)} messages; this server allows up to 1000")
     messages = []
+    chars = 0
     for i, message in enumerate(raw):
         message = as_object(message, f"messages[{i}]")
-        role = get_field(message, "role", f"messages[{i}]", (str,))
-        messages.append({"role": role, "content": _content(message, f"messages[{i}]")})
+        role = check_name(get_field(message, "role", f"messages[{i}]", (str,)), f"messages[{i}].role")
+        content = check_text(_content(message, f"messages[{i}]"), f"messages[{i}].content")
+        chars += len(content)
+        messages.append({"role": role, "content": content})
+    if chars > limits.max_task_chars:
+        raise PayloadError(
+            "messages", f"hold {chars} characters; this server accepts up to {limits.max_task_chars}"
+        )
     key = "max_completion_tokens" if body.get("max_completion_tokens") is not None else "max_tokens"
     max_tokens = get_field(body, key, "", (int,), None)
     if max_tokens is not None and not 1 <= max_tokens <= limits.max_tokens:
@@ -91,26 +105,40 @@ def _usage(completion: Completion | None) -> dict[str, int]:
     return {"prompt_tokens": i, "completion_tokens": o, "total_tokens": i + o}
 
 
+def _error(exc: Exception, redact: bool) -> dict[str, Any]:
+    message = str(exc) or repr(exc)
+    if redact:
+        message = safe_message(type(exc).__name__, message, "chat completion")
+    return {"message": message, "type": type(exc).__name__, "code": None, "param": None}
+
+
 async def chat_completion_response(
-    provider: Provider, request: ModelRequest, stream: bool, usage: bool, ping: float = 15.0
+    state: ServerState, provider: Provider, request: ModelRequest, stream: bool, usage: bool
 ) -> Response:
     """The streaming or whole response to one chat completion request."""
     ident = f"chatcmpl-{uuid.uuid4().hex[:24]}"
     created = int(time.time())
+    redact = state.settings.redact_errors
     if stream:
-        frames = _chunks(provider, request, ident, created, usage)
-        return EventSourceResponse(frames, ping=ping, sep="\n")
+        return stream_response(state, lambda: _chunks(provider, request, ident, created, usage, redact))
     pieces: list[str] = []
+    reasoning: list[str] = []
     completion: Completion | None = None
     try:
         async for item in provider.stream(request):
             if isinstance(item, str):
                 pieces.append(item)
+            elif isinstance(item, Text):
+                pieces.append(item.content)
+            elif isinstance(item, Reasoning):
+                reasoning.append(item.content)
             else:
                 completion = item
     except Exception as exc:  # the model failed: OpenAI's error object
-        error = {"message": str(exc) or repr(exc), "type": type(exc).__name__, "code": None, "param": None}
-        return JSONResponse({"error": error}, status_code=500)
+        return JSONResponse({"error": _error(exc, redact)}, status_code=500)
+    message = {"role": "assistant", "content": "".join(pieces)}
+    if reasoning:
+        message["reasoning_content"] = "".join(reasoning)
     return JSONResponse(
         {
             "id": ident,
@@ -120,7 +148,7 @@ async def chat_completion_response(
             "choices": [
                 {
                     "index": 0,
-                    "message": {"role": "assistant", "content": "".join(pieces)},
+                    "message": message,
                     "logprobs": None,
                     "finish_reason": completion.finish_reason if completion else "stop",
                 }
@@ -131,7 +159,7 @@ async def chat_completion_response(
 
 
 async def _chunks(
-    provider: Provider, request: ModelRequest, ident: str, created: int, usage: bool
+    provider: Provider, request: ModelRequest, ident: str, created: int, usage: bool, redact: bool
 ) -> AsyncIterator[bytes]:
     head = json.dumps(
         {"id": ident, "object": "chat.completion.chunk", "created": created, "model": request.model}
@@ -147,7 +175,12 @@ async def _chunks(
     try:
         async with aclosing(provider.stream(request)) as items:  # type: ignore[type-var]
             async for item in items:
-                if isinstance(item, str):
+                if isinstance(item, Text):
+                    item = item.content
+                if isinstance(item, Reasoning):
+                    if item.content:
+                        yield frame({"reasoning_content": item.content})
+                elif isinstance(item, str):
                     if item:
                         # the per-token hot path: one small json.dumps of the piece, no dict building
                         yield (
@@ -162,8 +195,7 @@ async def _chunks(
                 else:
                     completion = item
     except Exception as exc:
-        error = {"message": str(exc) or repr(exc), "type": type(exc).__name__, "code": None, "param": None}
-        yield b"data: " + json.dumps({"error": error}).encode() + b"\n\n"
+        yield b"data: " + json.dumps({"error": _error(exc, redact)}).encode() + b"\n\n"
         yield b"data: [DONE]\n\n"
         return
     finish = {

@@ -8,34 +8,52 @@ callbacks and the live view treat a remote swarm exactly like a local one::
     run = remote_run("http://127.0.0.1:8000/v1/swarm/completions", payload, {"x-api-key": key})
     run.result()                      # or: for event in run: ...
 
-SSE framing is httpx-sse's (comments, keep-alives, multi-line data, ``\\r\\n``
-split anywhere); what the frames mean is ``_decode.FrameDecoder``'s (old and
-new field names, frames typed only in their JSON, terse single-agent streams
-completed to a full run). Every failure is a ``StreamError``: an HTTP error
-status (with the status and the start of the body), a response that is not an
-event stream, a connection that fails or stalls, data that is not JSON, and a
-stream that ends before its ``end``/``done`` event.
+The transport cannot hang or blow up: an idle timeout (no event for
+``idle_timeout`` seconds; keep-alive comments and a server dripping bytes do
+not reset it), an optional overall ``total_timeout``, a bound on line and
+frame size, bounded inflating of gzip/deflate bodies (``_reader``), and the
+stream ends at its ``end``/``done`` event whatever follows (trailing frames,
+garbage, a connection held open). What the frames mean is
+``_decode.FrameDecoder``'s (old and new field names, frames typed only in their
+JSON, terse single-agent streams completed to a full run; ``kind:
+"reasoning"`` chunks stay reasoning). Every failure is one exception,
+``StreamError``, whose ``reason`` says which: an HTTP error status (with the
+start of the body), a redirect (with its status and ``Location``: a POST is
+not replayed elsewhere), a response that is not an event stream, a connection
+that fails, a timeout, a size bound, data that is not JSON, a truncated stream.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections.abc import AsyncIterator, Iterator, Mapping
 from typing import Any
 
 import httpx
-from httpx_sse import EventSource, SSEError
 
 from ..errors import InvalidArgument, StreamError
 from ..events import Error, Event
 from ..run import Run, Sink
 from ._decode import FrameDecoder
+from ._reader import FrameReader, Inflater
 
-__all__ = ["DEFAULT_TIMEOUT", "astream_events", "remote_run", "stream_events"]
+__all__ = [
+    "DEFAULT_IDLE_TIMEOUT",
+    "DEFAULT_MAX_EVENT_BYTES",
+    "DEFAULT_TIMEOUT",
+    "astream_events",
+    "remote_run",
+    "stream_events",
+]
 
-DEFAULT_TIMEOUT = httpx.Timeout(30.0, read=120.0)
-"""Connect/write within 30 s; a stream silent for 120 s is dead (``nbswarm serve`` pings every 15 s)."""
+DEFAULT_TIMEOUT = httpx.Timeout(30.0, read=60.0)
+"""Connect/write within 30 s; no byte at all for 60 s is a dead connection."""
+DEFAULT_IDLE_TIMEOUT = 60.0
+"""Seconds without an event (keep-alive comments do not count) before the stream is given up."""
+DEFAULT_MAX_EVENT_BYTES = 16 << 20
+"""Largest SSE line or frame the client holds."""
 
 _BODY_LIMIT = 2000
 
@@ -51,7 +69,12 @@ def _request_args(
         raise InvalidArgument(f"headers must be a dict or None, got {type(headers).__name__}")
     if not isinstance(method, str) or not method:
         raise InvalidArgument(f"method must be an HTTP method name, got {method!r}")
-    sent = {"Accept": "text/event-stream", "Cache-Control": "no-store", **(headers or {})}
+    sent = {
+        "Accept": "text/event-stream",
+        "Accept-Encoding": "identity",  # compression only delays events; gzip is still read if sent
+        "Cache-Control": "no-store",
+        **(headers or {}),
+    }
     args: dict[str, Any] = {"method": method.upper(), "url": url, "headers": sent}
     if payload is not None:
         try:
@@ -62,10 +85,131 @@ def _request_args(
     return args
 
 
+class _Limits:
+    """The client's bounds for one stream: idle and overall deadlines, frame size."""
+
+    def __init__(self, idle: float | None, total: float | None, max_bytes: int) -> None:
+        for name, value in (("idle_timeout", idle), ("total_timeout", total)):
+            if value is not None and (
+                isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0
+            ):
+                raise InvalidArgument(f"{name} must be a positive number of seconds or None, got {value!r}")
+        if isinstance(max_bytes, bool) or not isinstance(max_bytes, int) or max_bytes < 1024:
+            raise InvalidArgument(f"max_event_bytes must be an integer >= 1024, got {max_bytes!r}")
+        self.idle, self.total, self.max_bytes = idle, total, max_bytes
+        self.started = self.last_event = 0.0
+
+    def start(self) -> None:
+        self.started = self.last_event = time.monotonic()
+
+    def timeout(self, given: float | httpx.Timeout | None) -> httpx.Timeout:
+        """httpx's timeouts, the read one no longer than the idle and overall limits."""
+        timeout = given if isinstance(given, httpx.Timeout) else httpx.Timeout(given)
+        bounds = [b for b in (timeout.read, self.idle, self.total) if b is not None]
+        return httpx.Timeout(
+            connect=timeout.connect,
+            read=min(bounds) if bounds else None,
+            write=timeout.write,
+            pool=timeout.pool,
+        )
+
+    def check(self, url: str, frames: int, now: float | None = None) -> None:
+        now = time.monotonic() if now is None else now
+        if self.total is not None and now - self.started > self.total:
+            raise StreamError(
+                f"the SSE stream from {url} took longer than total_timeout={self.total:g} s", reason="timeout"
+            )
+        if self.idle is not None and now - self.last_event > self.idle:
+            raise StreamError(
+                f"the SSE stream from {url} sent no event for {self.idle:g} s (idle_timeout) after "
+                f"{frames} frames",
+                reason="idle_timeout",
+            )
+
+
+def _refusal(response: httpx.Response, body: bytes) -> StreamError:
+    """The error for a response that is not a stream we can read, with what the server said."""
+    text = body[:_BODY_LIMIT].decode("utf-8", "replace")
+    where = f"{response.request.method} {response.request.url}"
+    status = response.status_code
+    if 300 <= status < 400:
+        location = response.headers.get("location", "(no Location header)")
+        return StreamError(
+            f"{where} was redirected with HTTP {status} to {location}; "
+            "the client does not follow redirects (a POST would lose its body): use that URL",
+            reason="redirect",
+        )
+    if status >= 400:
+        return StreamError(f"{where} failed with HTTP {status}: {_said(text)}", reason="http_status")
+    kind = response.headers.get("content-type", "").partition(";")[0].strip()
+    hint = " (did the payload ask for streaming: 'stream'/'streaming_on': true?)" if "json" in kind else ""
+    return StreamError(
+        f"{where} answered {kind or 'no content type'}, not text/event-stream{hint}: {text}", reason="not_sse"
+    )
+
+
+def _stream_failure(exc: Exception, url: str, decoder: FrameDecoder, limits: _Limits) -> StreamError:
+    if isinstance(exc, httpx.TimeoutException):
+        if isinstance(exc, httpx.ReadTimeout):
+            try:
+                limits.check(url, decoder.frames)
+            except StreamError as bounded:
+                return bounded
+        what = "timed out" if decoder.frames == 0 else f"went silent after {decoder.frames} frames"
+        return StreamError(f"the SSE stream from {url} {what} ({type(exc).__name__})", reason="timeout")
+    broke = f"broke after {decoder.frames} frames"
+    return StreamError(f"the SSE stream from {url} {broke}: {type(exc).__name__}: {exc}", reason="connection")
+
+
+def _is_stream(response: httpx.Response) -> bool:
+    return response.status_code < 300 and "text/event-stream" in response.headers.get("content-type", "")
+
+
+class _Session:
+    """One response's bytes -> events: inflate, frame, decode, and the bounds (shared by sync and async)."""
+
+    def __init__(self, response: httpx.Response, decoder: FrameDecoder, limits: _Limits) -> None:
+        self.url = str(response.request.url)
+        self.inflater = Inflater(response.headers.get("content-encoding", ""))
+        self.reader = FrameReader(limits.max_bytes)
+        self.decoder = decoder
+        self.limits = limits
+
+    def events(self, raw: bytes) -> list[Event]:
+        """The events in ``raw``; after ``end``/``done`` later frames (even garbage) are ignored."""
+        decoder = self.decoder
+        decode = decoder.decode
+        out: list[Event] = []
+        for piece in self.inflater.pieces(raw):
+            for name, data in self.reader.feed(piece):
+                if decoder.ended or decoder.done:  # nothing after the end is read, not even to check it
+                    return out
+                out += decode(name, data)
+        now = time.monotonic()
+        if out:
+            self.limits.last_event = now
+        if not decoder.complete:
+            self.limits.check(self.url, decoder.frames, now)
+        return out
+
+    def finish(self) -> list[Event]:
+        events: list[Event] = []
+        for name, data in self.reader.flush():
+            if not self.decoder.complete:
+                events += self.decoder.decode(name, data)
+        if not self.decoder.complete:
+            seen = self.decoder.frames
+            raise StreamError(
+                f"the SSE stream from {self.url} ended before its end/done event ({seen} frames): truncated",
+                reason="truncated",
+            )
+        return events + self.decoder.finish()
+
+
 def _head(response: httpx.Response) -> bytes:
     """The start of a refused response's body (never the whole of a huge one)."""
     body = b""
-    for piece in response.iter_bytes():
+    for piece in response.iter_raw():
         body += piece
         if len(body) >= _BODY_LIMIT:
             break
@@ -90,72 +234,70 @@ def _said(text: str) -> str:
 
 async def _ahead(response: httpx.Response) -> bytes:
     body = b""
-    async for piece in response.aiter_bytes():
+    async for piece in response.aiter_raw():
         body += piece
         if len(body) >= _BODY_LIMIT:
             break
     return body
 
 
-def _refusal(response: httpx.Response, body: bytes) -> StreamError:
-    """The error for a response that is not a stream we can read, with what the server said."""
-    text = body[:_BODY_LIMIT].decode("utf-8", "replace")
-    where = f"{response.request.method} {response.request.url}"
-    if response.status_code >= 400:
-        return StreamError(f"{where} failed with HTTP {response.status_code}: {_said(text)}")
-    kind = response.headers.get("content-type", "").partition(";")[0].strip()
-    hint = " (did the payload ask for streaming: 'stream'/'streaming_on': true?)" if "json" in kind else ""
-    return StreamError(f"{where} answered {kind or 'no content type'}, not text/event-stream{hint}: {text}")
-
-
-def _stream_failure(exc: Exception, url: str, decoder: FrameDecoder) -> StreamError:
-    if isinstance(exc, httpx.TimeoutException):
-        what = "timed out" if decoder.frames == 0 else f"went silent after {decoder.frames} frames"
-        return StreamError(f"the SSE stream from {url} {what} ({type(exc).__name__})")
-    if isinstance(exc, SSEError):
-        return StreamError(f"the SSE stream from {url} is not an event stream: {exc}")
-    broke = f"broke after {decoder.frames} frames"
-    return StreamError(f"the SSE stream from {url} {broke}: {type(exc).__name__}: {exc}")
-
-
-def _is_stream(response: httpx.Response) -> bool:
-    return response.status_code < 400 and "text/event-stream" in response.headers.get("content-type", "")
-
-
-def _pump(http: httpx.Client, args: dict[str, Any], decoder: FrameDecoder) -> Iterator[Event]:
+def _pump(
+    http: httpx.Client | None,
+    args: dict[str, Any],
+    decoder: FrameDecoder,
+    limits: _Limits,
+    timeout: float | httpx.Timeout | None = None,
+) -> Iterator[Event]:
+    """The sync stream; ``http`` None: a client of its own, closed with the generator."""
+    if http is None:
+        with httpx.Client(timeout=limits.timeout(timeout)) as own:
+            yield from _pump(own, args, decoder, limits)
+        return
     url = str(args["url"])
+    limits.start()
     try:
         with http.stream(**args) as response:
             if not _is_stream(response):
                 raise _refusal(response, _head(response))
-            for sse in EventSource(response).iter_sse():
-                yield from decoder.decode(sse.event, sse.data)
-                if decoder.done:
+            session = _Session(response, decoder, limits)
+            for raw in response.iter_raw():
+                yield from session.events(raw)
+                if decoder.complete:
                     return
-            yield from decoder.finish()
+            yield from session.finish()
     except httpx.HTTPError as exc:
         if not decoder.complete:  # a connection lost after ``end`` loses nothing
-            raise _stream_failure(exc, url, decoder) from exc
+            raise _stream_failure(exc, url, decoder, limits) from exc
 
 
 async def _apump(
-    http: httpx.AsyncClient, args: dict[str, Any], decoder: FrameDecoder
+    http: httpx.AsyncClient, args: dict[str, Any], decoder: FrameDecoder, limits: _Limits
 ) -> AsyncIterator[Event]:
     url = str(args["url"])
+    limits.start()
     try:
         async with http.stream(**args) as response:
             if not _is_stream(response):
                 raise _refusal(response, await _ahead(response))
-            async for sse in EventSource(response).aiter_sse():
-                for event in decoder.decode(sse.event, sse.data):
+            session = _Session(response, decoder, limits)
+            async for raw in response.aiter_raw():
+                for event in session.events(raw):
                     yield event
-                if decoder.done:
+                if decoder.complete:
                     return
-            for event in decoder.finish():
+            for event in session.finish():
                 yield event
     except httpx.HTTPError as exc:
         if not decoder.complete:  # a connection lost after ``end`` loses nothing
-            raise _stream_failure(exc, url, decoder) from exc
+            raise _stream_failure(exc, url, decoder, limits) from exc
+
+
+_OPTIONS_DOC = """
+    ``idle_timeout``: seconds without an event (keep-alive comments and bytes that make no event do not
+    count) before ``StreamError(reason="idle_timeout")``; ``total_timeout``: seconds for the whole
+    stream (None: no limit); ``max_event_bytes``: the largest line or frame held (``too_large``).
+    ``timeout`` is httpx's (connect, write, pool; its read timeout is capped by the two above).
+    """
 
 
 def stream_events(
@@ -165,6 +307,9 @@ def stream_events(
     *,
     method: str = "POST",
     timeout: float | httpx.Timeout | None = DEFAULT_TIMEOUT,
+    idle_timeout: float | None = DEFAULT_IDLE_TIMEOUT,
+    total_timeout: float | None = None,
+    max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES,
     client: httpx.Client | None = None,
 ) -> Iterator[Event]:
     """POST ``payload`` to ``url`` and yield its SSE stream as nbswarm events; ``StreamError`` on failure.
@@ -172,12 +317,9 @@ def stream_events(
     Closing the generator early closes the connection (a server then cancels its agents).
     Pass ``client`` to reuse connections (or to test with ``httpx.MockTransport``).
     """
-    args = _request_args(url, payload, headers, method)
-    if client is not None:
-        yield from _pump(client, args, FrameDecoder())
-        return
-    with httpx.Client(timeout=timeout) as http:
-        yield from _pump(http, args, FrameDecoder())
+    args = _request_args(url, payload, headers, method)  # bad arguments fail here, at the call
+    limits = _Limits(idle_timeout, total_timeout, max_event_bytes)
+    return _pump(client, args, FrameDecoder(), limits, timeout)  # no generator layer of its own
 
 
 async def astream_events(
@@ -187,16 +329,20 @@ async def astream_events(
     *,
     method: str = "POST",
     timeout: float | httpx.Timeout | None = DEFAULT_TIMEOUT,
+    idle_timeout: float | None = DEFAULT_IDLE_TIMEOUT,
+    total_timeout: float | None = None,
+    max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES,
     client: httpx.AsyncClient | None = None,
 ) -> AsyncIterator[Event]:
     """``stream_events`` for ``async for``; cancelling the consumer closes the connection at once."""
     args = _request_args(url, payload, headers, method)
+    limits = _Limits(idle_timeout, total_timeout, max_event_bytes)
     if client is not None:
-        async for event in _apump(client, args, FrameDecoder()):
+        async for event in _apump(client, args, FrameDecoder(), limits):
             yield event
         return
-    async with httpx.AsyncClient(timeout=timeout) as http:
-        async for event in _apump(http, args, FrameDecoder()):
+    async with httpx.AsyncClient(timeout=limits.timeout(timeout)) as http:
+        async for event in _apump(http, args, FrameDecoder(), limits):
             yield event
 
 
@@ -207,6 +353,9 @@ def remote_run(
     *,
     method: str = "POST",
     timeout: float | httpx.Timeout | None = DEFAULT_TIMEOUT,
+    idle_timeout: float | None = DEFAULT_IDLE_TIMEOUT,
+    total_timeout: float | None = None,
+    max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES,
     transport: httpx.AsyncBaseTransport | None = None,
     recorder: Sink | None = None,
 ) -> Run:
@@ -217,12 +366,13 @@ def remote_run(
     Show it like any run: ``nbswarm.show(run)`` in a notebook.
     """
     args = _request_args(url, payload, headers, method)  # bad arguments fail here, not inside the run
+    limits = _Limits(idle_timeout, total_timeout, max_event_bytes)
 
     async def body(run: Run) -> None:
         decoder = FrameDecoder()
         try:
-            async with httpx.AsyncClient(timeout=timeout, transport=transport) as http:
-                async for event in _apump(http, args, decoder):
+            async with httpx.AsyncClient(timeout=limits.timeout(timeout), transport=transport) as http:
+                async for event in _apump(http, args, decoder, limits):
                     run.forward(event)
         except asyncio.CancelledError:
             for event in decoder.abort("cancelled"):
@@ -235,3 +385,7 @@ def remote_run(
             raise
 
     return Run(body, sinks=() if recorder is None else (recorder,))
+
+
+for _function in (stream_events, astream_events, remote_run):
+    _function.__doc__ = (_function.__doc__ or "") + _OPTIONS_DOC
