@@ -17,6 +17,13 @@ Which thread runs what (``Run`` inherits this class; see ``nbswarm.run``):
 * Leaving early (``break``, an exception in the loop body, ``close()``, leaving
   ``with``) cancels the body, waits for it (bounded by ``CLOSE_TIMEOUT``),
   delivers the rest and closes every sink.
+
+A consumer in another thread needs the GIL, and a busy loop (hundreds of agents)
+releases it in every ``select`` and takes it back before the woken consumer runs,
+which could starve the consumer for hundreds of ms. So when a consumer has not
+looked at the log for ``STARVED_AFTER``, the loop waits for it to run, at most
+``HANDOFF_TIMEOUT`` -- unless the consumer is away in the caller's own code (the
+body of ``for ev in run``), which may be slow on purpose.
 """
 
 from __future__ import annotations
@@ -31,7 +38,7 @@ from contextlib import suppress
 from typing import TYPE_CHECKING, Any
 
 from . import _engine_loop
-from ._eventlog import EventLog
+from ._eventlog import EventLog, new_chunk
 from ._fanout import FLUSH_INTERVAL, Fanout
 from .events import Chunk, End, Error, Event
 
@@ -61,6 +68,12 @@ delay. While the run is quiet (a model thinking) the interval doubles up to ``WA
 WAIT_SLICE = 1.0
 """The longest a consumer waits between looks (``FLUSH_INTERVAL`` if a sink wants flushes)."""
 
+STARVED_AFTER = 0.005
+"""Seconds an event may wait unseen by a consumer in another thread before the loop hands it the GIL."""
+
+HANDOFF_TIMEOUT = 0.001
+"""The longest the loop waits for a starved consumer to start running (it may be busy elsewhere)."""
+
 
 class Driver:
     """Runs a body on an nbswarm loop and hands its events to whoever consumes them."""
@@ -87,6 +100,11 @@ class Driver:
         self._wake_at = 0.0  # run time (``t``) before which a new event wakes nobody: it joins the batch
         self._wake = threading.Event()
         self._waiter: tuple[asyncio.AbstractEventLoop, asyncio.Event] | None = None
+        self._consumer_thread: int | None = None  # a consumer looking at the log from its own thread
+        self._consumer_seen = 0  # how many events it had when it last looked
+        self._running = threading.Event()  # set by the consumer each time it looks: it holds the GIL
+        self._handovers = 0  # how many times the loop handed the GIL to a starved consumer
+        self._consumer_ours = False  # the consumer runs our code (waiting, delivering), not the caller's
 
     # -- producing (on the body's loop) -------------------------------------------------------
 
@@ -96,7 +114,10 @@ class Driver:
         with log.lock:  # inlined EventLog.append: this is the per-chunk hot path
             events = log.events
             t = log.clock() - log.t0
-            event = cls(run_id=self.run_id, seq=len(events), t=t, **fields)
+            if cls is Chunk:
+                event: Event = new_chunk(self.run_id, len(events), t, **fields)
+            else:
+                event = cls(run_id=self.run_id, seq=len(events), t=t, **fields)
             events.append(event)
         if cls is not Chunk:
             log.observe(event)
@@ -216,11 +237,30 @@ class Driver:
                 loop.call_soon(self._notify)
             else:
                 self._wake_consumer()
+                self._hand_over()
             if not self._notify_pending:
                 self._notify_pending = True
                 loop.call_later(BATCH_WINDOW, self._notify)
         except RuntimeError:  # the loop is closed: the run is over, its consumer reads the log
             pass
+
+    def _hand_over(self) -> None:
+        """On the body's loop, the consumer just woken: if it is starved, let it run (bounded)."""
+        consumer = self._consumer_thread
+        if consumer is None or consumer == self._loop_thread:
+            return
+        events = self._log.events
+        seen = self._consumer_seen
+        if not self._consumer_ours or seen >= len(events) or events[-1].t - events[seen].t < STARVED_AFTER:
+            return
+        self._handovers += 1
+        self._running.clear()  # the consumer cannot run in between: this thread holds the GIL
+        self._running.wait(HANDOFF_TIMEOUT)  # the GIL released: the consumer takes it
+
+    def _looking(self, seen: int) -> None:
+        """The consumer runs (it holds the GIL) and has every event up to ``seen``."""
+        self._consumer_seen = seen
+        self._running.set()
 
     def _notify(self) -> None:
         """On the body's loop: deliver (if nobody waits for the run) and wake whoever consumes it."""
@@ -304,15 +344,20 @@ class Driver:
         index = 0
         complete = False
         wait = POLL_INTERVAL
+        self._consumer_thread = threading.get_ident()
+        self._consumer_ours = True
         try:
             while True:
                 self._wake.clear()
                 finished = self._finished  # read first: every event it implies is in the log
+                self._looking(len(events))
                 delivered = self._deliver()
                 wait = self._next_wait(wait, delivered > index)
+                self._consumer_ours = False  # the caller's loop body runs between these events
                 while index < delivered:
                     yield events[index]
                     index += 1
+                self._consumer_ours = True
                 if finished and delivered >= len(events):
                     self._fanout.close()
                     self._stop_private()
@@ -320,6 +365,7 @@ class Driver:
                     return
                 self._wake.wait(wait)
         finally:  # break, an exception in the loop body, KeyboardInterrupt: stop the body
+            self._consumer_thread = None
             if not complete:
                 self.close()
 
@@ -333,15 +379,20 @@ class Driver:
         index = 0
         complete = False
         wait = POLL_INTERVAL
+        self._consumer_thread = threading.get_ident()
+        self._consumer_ours = True
         try:
             while True:
                 wake.clear()
                 finished = self._finished
+                self._looking(len(events))
                 delivered = self._deliver()
                 wait = self._next_wait(wait, delivered > index)
+                self._consumer_ours = False
                 while index < delivered:
                     yield events[index]
                     index += 1
+                self._consumer_ours = True
                 if finished and delivered >= len(events):
                     self._fanout.close()
                     complete = True
@@ -351,6 +402,7 @@ class Driver:
         finally:
             if self._waiter is not None and self._waiter[1] is wake:
                 self._waiter = None
+            self._consumer_thread = None
             if not complete:
                 await self.aclose()
 
