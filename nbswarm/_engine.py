@@ -29,8 +29,10 @@ from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from ._turn import _backoff, _cancelled_from_outside, _estimate, _Guard, _request, _retryable, prepare
 from .events import LOOP_SEPARATOR, AgentEnd, AgentStart, Chunk, End, Error, Metadata, Start, Usage
-from .models import Completion, ModelRequest, Reasoning, Text
+from .models import Completion, Reasoning, Text
+from .models.errors import ModelError, ModelTimeout, explain
 from .models.speaker import SPEAKER, Speaker
 from .run import Run, Sink
 
@@ -58,6 +60,8 @@ class Turn:
     cost: float = 0.0
     error: str | None = None
     """``ErrorType: message`` when the model failed."""
+    estimated: bool = False
+    """No usage came from the provider: the tokens were counted here (failed or cancelled turns)."""
 
     @property
     def failed(self) -> bool:
@@ -227,6 +231,7 @@ async def agent_turns(
         output_tokens=sum(turn.output_tokens for turn in turns),
         cost=sum(turn.cost for turn in turns),
         error=last.error,
+        estimated=any(turn.estimated for turn in turns),
     )
 
 
@@ -248,6 +253,7 @@ def _finish(run: Run, turns: list[Turn], output: str, status: str) -> None:
         output_tokens=output_tokens,
         total_tokens=input_tokens + output_tokens,
         cost=sum(turn.cost for turn in turns),
+        estimated=any(turn.estimated for turn in turns),
     )
     run.emit(End, execution_time=run.elapsed(), output=output, status=status)
 
@@ -257,56 +263,81 @@ async def agent_turn(
 ) -> Turn:
     """Stream one turn of ``agent`` into ``run``. Never raises, except on cancellation."""
     name = agent.agent_name
+    model = agent.model_name
+    emit = run.emit
+    provider: Any = None
+    failure: BaseException | None = None
+    try:  # a missing provider is this agent's failure, reported inside its turn
+        provider, model = agent._provider()
+        await prepare(provider, model)  # imports and price lookups: off the loop, before the turn's clock
+    except Exception as exc:
+        failure = exc
     run.emit(AgentStart, agent=name, step=step, loop=loop)
     pieces: list[str] = []
     index = ledger.chunk_counts.get(name, 0)
     if loop:  # a later turn of this agent at this step: the separator is part of the stream
         run.emit(Chunk, agent=name, content=LOOP_SEPARATOR, index=index)
         index += 1
+    first_index = index  # what the model streams starts here
     completion: Completion | None = None
     stream: Any = None
     finish_reason = "stop"
     error: str | None = None
-    model = agent.model_name
-    emit = run.emit
+    billed = True
+    guard = _Guard(agent.idle_timeout, agent.timeout)
     try:
-        provider, model = agent._provider()  # inside the try: a missing provider is this agent's failure
-        request = ModelRequest(
-            model=model,
-            messages=messages,
-            max_tokens=agent.max_tokens,
-            temperature=agent.temperature,
-            base_url=agent.llm_base_url,
-            api_key=agent.llm_api_key,
-            seed=agent.seed,
-        )
+        if failure is not None:
+            raise failure
+        request = _request(agent, model, messages)
         SPEAKER.set(Speaker(name, agent.description))  # for the sim's voice; this task is the turn's own
-        stream = provider.stream(request)
-        async for item in stream:
-            if isinstance(item, (str, Text)):
-                text = item if isinstance(item, str) else item.content
-                if text:
-                    pieces.append(text)
-                    emit(Chunk, agent=name, content=text, index=index)
-                    index += 1
-            elif isinstance(item, Reasoning):
-                if item.content:
-                    emit(Chunk, agent=name, content=item.content, index=index, kind="reasoning")
-                    index += 1
-            else:
-                completion = item
+        retries = 0
+        while True:
+            stream = provider.stream(request)
+            try:
+                async for item in stream:
+                    guard.last = guard.time()
+                    if isinstance(item, (str, Text)):
+                        text = item if isinstance(item, str) else item.content
+                        if text:
+                            pieces.append(text)
+                            emit(Chunk, agent=name, content=text, index=index)
+                            index += 1
+                    elif isinstance(item, Reasoning):
+                        if item.content:
+                            emit(Chunk, agent=name, content=item.content, index=index, kind="reasoning")
+                            index += 1
+                    else:
+                        completion = item
+                break
+            except Exception as exc:
+                explained = explain(exc, model, agent.llm_base_url)
+                if index > first_index or retries >= agent.num_retries or not _retryable(explained):
+                    if explained is exc:
+                        raise
+                    raise explained from exc
+                retries += 1
+                await asyncio.sleep(_backoff(retries))
+                guard.last = guard.time()
+            finally:  # close the provider's (HTTP) stream now, not when it is collected
+                await _aclose(stream)
         if completion is not None:
             finish_reason = completion.finish_reason or "stop"
     except asyncio.CancelledError:
-        finish_reason = "cancelled"
-        await _aclose(stream)  # close the provider's (HTTP) stream now, not when it is collected
-        raise
+        if guard.fired is None or _cancelled_from_outside():  # a real cancel, not the turn's own deadline
+            finish_reason = "cancelled"
+            raise
+        timeout = ModelTimeout(guard.message(model))
+        finish_reason, error = "error", f"{type(timeout).__name__}: {timeout}"
+        emit(Error, agent=name, error_type=type(timeout).__name__, message=str(timeout))
     except Exception as exc:
         finish_reason = "error"
         message = str(exc) or repr(exc)
         error = f"{type(exc).__name__}: {message}"
+        # A request the provider refused before streaming (no key, 404, 429...) is not billed.
+        billed = index > first_index or not isinstance(exc, ModelError) or isinstance(exc, ModelTimeout)
         emit(Error, agent=name, error_type=type(exc).__name__, message=message)
     finally:
+        guard.stop()
         ledger.chunk_counts[name] = index
         output = "".join(pieces)
         emit(AgentEnd, agent=name, output=output, finish_reason=finish_reason, step=step, loop=loop)
@@ -315,8 +346,11 @@ async def agent_turn(
             turn.input_tokens = completion.input_tokens
             turn.output_tokens = completion.output_tokens
             turn.cost = completion.cost
-        else:
-            turn.output_tokens = len(pieces)
+            turn.estimated = completion.estimated
+        elif billed and failure is None:
+            # No usage came: what the provider bills for a failed or cancelled turn, estimated here.
+            turn.input_tokens, turn.output_tokens, turn.cost = _estimate(model, messages, index - first_index)
+            turn.estimated = True
         ledger.turns.append(turn)
         emit(
             Usage,
@@ -326,6 +360,7 @@ async def agent_turn(
             total_tokens=turn.input_tokens + turn.output_tokens,
             cost=turn.cost,
             model=model,
+            estimated=turn.estimated,
         )
     return turn
 

@@ -25,10 +25,20 @@ from .models import Provider, resolve, warm
 from .run import Run, Sink
 from .swarms_compat import swarms_options as swarms_options_of
 
-__all__ = ["DEFAULT_MODEL", "Agent"]
+__all__ = ["DEFAULT_IDLE_TIMEOUT", "DEFAULT_MODEL", "DEFAULT_NUM_RETRIES", "Agent"]
 
 DEFAULT_MODEL = "sim/gpt-4o-mini"
 """Offline by default: no key is needed to learn. Any litellm model name works too."""
+
+DEFAULT_IDLE_TIMEOUT = 60.0
+"""Seconds without a delta before a turn fails as stalled (litellm alone waits 600 s or more)."""
+DEFAULT_NUM_RETRIES = 2
+"""Retries of connection failures before the first token (never after: no spliced answers)."""
+
+_NAMED_OPTIONS = (
+    "model", "messages", "stream", "max_tokens", "temperature", "top_p", "stop", "seed",
+    "reasoning_effort", "response_format", "timeout", "num_retries", "api_key", "api_base", "base_url",
+)  # fmt: skip
 
 logger = logging.getLogger("nbswarm")
 
@@ -49,7 +59,7 @@ class Agent(AgentStreaming, Runnable):
         model_name: str = DEFAULT_MODEL,
         max_loops: int = 1,
         max_tokens: int = 4096,
-        temperature: float = 0.5,
+        temperature: float | None = None,
         streaming_on: bool = False,
         stream: bool = False,
         print_on: bool = True,
@@ -61,6 +71,14 @@ class Agent(AgentStreaming, Runnable):
         *,
         provider: Provider | None = None,
         seed: int | None = None,
+        top_p: float | None = None,
+        stop: str | list[str] | None = None,
+        reasoning_effort: str | None = None,
+        response_format: dict[str, Any] | None = None,
+        timeout: float | None = None,
+        idle_timeout: float | None = DEFAULT_IDLE_TIMEOUT,
+        num_retries: int = DEFAULT_NUM_RETRIES,
+        model_kwargs: dict[str, Any] | None = None,
         **swarms_options: Any,
     ) -> None:
         where = f"Agent({agent_name!r})" if isinstance(agent_name, str) else "Agent"
@@ -75,7 +93,21 @@ class Agent(AgentStreaming, Runnable):
         self.model_name = check.text("model_name", model_name, where, allow_empty=False)
         self.max_loops = check.positive_int("max_loops", max_loops, where)
         self.max_tokens = check.positive_int("max_tokens", max_tokens, where)
-        self.temperature = check.number("temperature", temperature, where, low=0.0, high=2.0)
+        # Model options: each is sent only when set (a default sent to every model breaks today's
+        # reasoning models, which reject temperature); model_kwargs carries anything else unchanged.
+        self.temperature = check.optional_number("temperature", temperature, where, low=0.0, high=2.0)
+        self.top_p = check.optional_number("top_p", top_p, where, low=0.0, high=1.0)
+        self.stop = check.stop_sequences(stop, where)
+        self.reasoning_effort = check.optional_text("reasoning_effort", reasoning_effort, where)
+        if response_format is not None and not isinstance(response_format, dict):
+            raise check.InvalidArgument(f"{where}: response_format must be a dict, got {response_format!r}")
+        self.response_format = response_format
+        self.timeout = check.optional_seconds("timeout", timeout, where)
+        self.idle_timeout = check.optional_seconds("idle_timeout", idle_timeout, where)
+        if isinstance(num_retries, bool) or not isinstance(num_retries, int) or not 0 <= num_retries <= 10:
+            raise check.InvalidArgument(f"{where}: num_retries must be an integer 0-10, got {num_retries!r}")
+        self.num_retries = num_retries
+        self.model_kwargs = check.mapping("model_kwargs", model_kwargs, where, reserved=_NAMED_OPTIONS)
         self.streaming_on = bool(streaming_on)
         self.stream_detailed = bool(stream)
         self.print_on = bool(print_on)

@@ -6,8 +6,12 @@ seconds of the run's own clock ``t``:
 
 * a **turn** is one agent_start ... agent_end of one agent; its duration is
   end - start (an unfinished turn has no end and no duration);
-* **ttft** (time to first token): the first chunk's time minus the start of
-  the turn it belongs to, for the agent's first turn that produced text;
+* **ttft** (time to first token): the first *text* chunk's time minus the start of
+  the turn it belongs to, for the agent's first turn that produced text (a
+  reasoning model's thinking is not its answer);
+* **ttfr** (time to first reasoning): the same for the first ``kind="reasoning"``
+  chunk (NaN for models that stream no thinking); ttfr < ttft shows how long
+  the model thought before answering;
 * **duration** of an agent: the sum of its turn durations (its busy time);
 * **tokens_per_s**: the agent's output tokens (from its usage events) / duration (the wait
   for the first token included): the one tokens/s figure, also shown by the live view and dashboard;
@@ -39,6 +43,8 @@ import numpy as np
 import pandas as pd
 
 __all__ = ["Metrics", "agent_metrics", "chunk_gaps", "interleaving", "metrics", "run_metrics", "turns"]
+
+_TEXT = "text"
 
 _KEY = ["run_id", "agent"]
 _NEEDED = (
@@ -86,24 +92,33 @@ def turns(df: pd.DataFrame) -> pd.DataFrame:
     """One row per agent turn: run_id, agent, turn, step, loop, start, end, duration, chunks, ttft, ..."""
     d = _ordered(df, ["agent_start", "chunk", "agent_end"])
     columns = ["run_id", "agent", "turn", "step", "loop", "start", "end", "duration"]
-    columns += ["chunks", "first_chunk", "last_chunk", "ttft", "finish_reason"]
+    columns += ["chunks", "first_chunk", "last_chunk", "ttft", "ttfr", "finish_reason"]
     if d.empty:
-        numbers = ("turn", "chunks", "start", "end", "duration", "first_chunk", "last_chunk", "ttft")
+        numbers = ("turn", "chunks", "start", "end", "duration", "first_chunk", "last_chunk", "ttft", "ttfr")
         return pd.DataFrame(columns=columns).astype({c: "float64" for c in numbers})
     key = [*_KEY, "turn"]
     starts = (
         d[d["event"] == "agent_start"].set_index(key)[["t", "step", "loop"]].rename(columns={"t": "start"})
     )
     ends = d[d["event"] == "agent_end"].groupby(key, observed=True)[["t", "finish_reason"]].last()
-    chunk_t = d[d["event"] == "chunk"].groupby(key, observed=True)["t"]
+    chunk_rows = d[d["event"] == "chunk"]
+    chunk_t = chunk_rows.groupby(key, observed=True)["t"]
+    is_text = chunk_rows["kind"] == _TEXT
     chunks = pd.DataFrame(
-        {"chunks": chunk_t.size(), "first_chunk": chunk_t.min(), "last_chunk": chunk_t.max()}
+        {
+            "chunks": chunk_t.size(),
+            "first_chunk": chunk_t.min(),
+            "last_chunk": chunk_t.max(),
+            "first_text": chunk_rows[is_text].groupby(key, observed=True)["t"].min(),
+            "first_reasoning": chunk_rows[~is_text].groupby(key, observed=True)["t"].min(),
+        }
     )
     out = starts.join(ends.rename(columns={"t": "end"}), how="outer").join(chunks, how="outer")
     out = out.reset_index().sort_values(["run_id", "start", "turn"], kind="stable", na_position="last")
     out["chunks"] = out["chunks"].fillna(0).astype("int64")
     out["duration"] = out["end"] - out["start"]
-    out["ttft"] = out["first_chunk"] - out["start"]
+    out["ttft"] = out["first_text"] - out["start"]
+    out["ttfr"] = out["first_reasoning"] - out["start"]
     return out[columns].reset_index(drop=True)
 
 
@@ -127,7 +142,8 @@ def agent_metrics(df: pd.DataFrame) -> pd.DataFrame:
     out["turns"] = g.size()
     out["start"] = g["start"].min()
     out["end"] = g["end"].max()
-    out["ttft"] = tr[tr["chunks"] > 0].groupby(_KEY, observed=True)["ttft"].first()
+    out["ttft"] = tr[tr["ttft"].notna()].groupby(_KEY, observed=True)["ttft"].first()
+    out["ttfr"] = tr[tr["ttfr"].notna()].groupby(_KEY, observed=True)["ttfr"].first()
     out["duration"] = g["duration"].sum(min_count=1)
     chunk_rows = rows[rows["event"] == "chunk"].groupby(_KEY, observed=True)
     out["chunks"] = chunk_rows.size()
@@ -236,7 +252,10 @@ def _ordered(df: pd.DataFrame, kinds: list[str]) -> pd.DataFrame:
     """Rows of ``kinds`` in stream order per run, each tagged with its agent's turn number (0-based)."""
     _check(df)
     columns = ["run_id", "seq", "t", "event", "agent", "step", "loop", "finish_reason"]
-    d = df.loc[df["event"].isin(["agent_start", "chunk", "agent_end"]) & df["agent"].notna(), columns]
+    rows = df["event"].isin(["agent_start", "chunk", "agent_end"]) & df["agent"].notna()
+    d = df.loc[rows, columns]
+    # Recordings made before chunks had a kind are all text.
+    d["kind"] = df.loc[rows, "kind"].astype("object").fillna(_TEXT) if "kind" in df.columns else _TEXT
     d = d.sort_values(["run_id", "seq"], kind="stable")
     is_start = (d["event"] == "agent_start").astype("int64")
     d["turn"] = is_start.groupby([d["run_id"], d["agent"]], observed=True).cumsum() - 1

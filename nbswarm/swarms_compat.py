@@ -49,8 +49,8 @@ _AGENT_IGNORED = """
     auto_generate_prompt plan_enabled llm_args prompt_caching cache_config load_state_path role
     tools_list_dictionary mcp_url mcp_urls react_on safety_prompt_on random_models_on mcp_config
     mcp_configs mcp_api_key mcp_authorization_token mcp_oauth mcp_headers mcp_transport mcp_timeout
-    top_p tool_call_summary tool_retry_attempts channel reasoning_prompt_on dynamic_context_window
-    show_tool_execution_output reasoning_effort thinking_tokens think_tool max_planning_attempts
+    tool_call_summary tool_retry_attempts channel reasoning_prompt_on dynamic_context_window
+    show_tool_execution_output thinking_tokens think_tool max_planning_attempts
     max_subtask_iterations max_subtask_loops dynamic_tools reasoning_enabled handoffs capabilities
     mode publish_to_marketplace use_cases marketplace_prompt_id skills_dir selected_tools
     context_compression persistent_memory messages

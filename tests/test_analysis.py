@@ -194,3 +194,25 @@ def test_a_sequential_workflow_never_flips_inside_an_agent(scripted) -> None:
     i = interleaving(rec.df).iloc[0]
     assert (i["flips"], i["longest_run"], i["overlap"]) == (1, 3, 0.0)
     assert run_metrics(rec.df).iloc[0]["max_concurrency"] == 1
+
+
+def test_ttft_is_the_first_answer_token_and_ttfr_the_first_thought() -> None:
+    from nbswarm.models import Completion, Reasoning, Text
+
+    class Thinker:
+        async def stream(self, request):
+            yield Reasoning("hmm")
+            yield Reasoning(" yes")
+            yield Text("Answer")
+            yield Completion(output_tokens=3)
+
+    rec = Recorder()
+    Agent(agent_name="T", provider=Thinker(), print_on=False).run("task", recorder=rec)
+    tr = turns(rec.df).iloc[0]
+    chunks = rec.df[rec.df["event"] == "chunk"]
+    first_text = chunks[chunks["kind"] == "text"]["t"].min()
+    first_thought = chunks[chunks["kind"] == "reasoning"]["t"].min()
+    assert tr["ttft"] == pytest.approx(first_text - tr["start"])
+    assert tr["ttfr"] == pytest.approx(first_thought - tr["start"]) and tr["ttfr"] <= tr["ttft"]
+    row = agent_metrics(rec.df).iloc[0]
+    assert row["ttfr"] == pytest.approx(tr["ttfr"]) and row["ttft"] == pytest.approx(tr["ttft"])

@@ -1,4 +1,5 @@
-"""The real litellm path (nbswarm.models.litellm) against nbswarm serve's OpenAI endpoint on loopback."""
+"""The real litellm path (nbswarm.models.litellm) against nbswarm serve's OpenAI endpoint on loopback,
+and litellm kept off the engine loop: imported (with what its first call imports) before a turn starts."""
 
 from __future__ import annotations
 
@@ -6,8 +7,10 @@ import os
 
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")  # before anything imports litellm
 
+import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from sse_util import REPO, LiveServer, free_port
@@ -27,6 +30,11 @@ KEY = "sk-test"
 def openai_server():
     with LiveServer(create_app(api_key=KEY, sim_profile=SimProfile(length=30, delay_scale=0))) as live:
         yield live
+
+
+@pytest.fixture(autouse=True)
+def force_litellm(monkeypatch):
+    monkeypatch.setenv("NBSWARM_FORCE_LITELLM", "1")  # openai/ names take the fast path otherwise
 
 
 def real_agent(name: str, base_url: str, **kw) -> nbswarm.Agent:
@@ -58,7 +66,7 @@ def test_litellm_streams_tokens_usage_and_cost_from_the_server(openai_server):
     turn_usage = next(e for e in run.events if e.type == "usage" and e.agent == "Remote")
     assert turn_usage.output_tokens == len(tokens)  # the usage chunk's completion_tokens came through
     assert turn_usage.input_tokens > 0 and turn_usage.model == "openai/gpt-4o-mini"
-    assert run.usage.cost > 0  # litellm priced gpt-4o-mini from its local cost map
+    assert run.usage.cost > 0  # priced gpt-4o-mini from the one price source
     assert isinstance(agent._provider()[0], LiteLLMProvider)  # really the litellm path, not the sim
 
 
@@ -77,3 +85,57 @@ def test_an_unreachable_endpoint_fails_one_agent_and_not_the_other(openai_server
     assert run.end.status == "failed"
     chunks = rec.df[rec.df["event"] == "chunk"]
     assert set(chunks["agent"]) == {"Working"}
+
+
+OFF_LOOP = r"""
+import asyncio, json, logging, os, sys
+sys.path.insert(0, os.environ["TESTS"])
+from wire_util import Reply, WireServer
+import wire_formats as wire
+import nbswarm
+from nbswarm.models.sim import SimProfile, SimProvider
+
+blocked = []
+class Collect(logging.Handler):
+    def emit(self, record):
+        if "blocked for" in record.getMessage():
+            blocked.append(record.getMessage())
+logging.getLogger("nbswarm").addHandler(Collect())
+
+seen = {}
+def sink(event):  # at each turn's start: has litellm finished loading (import and first-call modules)?
+    if event.type == "agent_start":
+        module = sys.modules.get("nbswarm.models.litellm")
+        seen[event.agent] = module is not None and "anthropic/claude-sonnet-4-5" in module._warmed
+
+with WireServer(lambda s: Reply(body=wire.ANTHROPIC_THINKING)) as server:
+    profile = SimProfile(ttft=0.0, tokens_per_second=100, length=150, delay_scale=1.0)
+    sim = nbswarm.Agent(agent_name="Sim", print_on=False, provider=SimProvider(profile))
+    real = nbswarm.Agent(agent_name="Real", model_name="anthropic/claude-sonnet-4-5", llm_base_url=server.url,
+                         llm_api_key="k", print_on=False)
+    run = nbswarm.ConcurrentWorkflow([sim, real]).stream("Why do robots paint?")
+    run.add_sink(sink)
+    async def main():
+        return await run
+    asyncio.run(main())
+print(json.dumps({"seen": seen, "errors": [e.message for e in run.errors], "blocked": blocked,
+                  "outputs": run.outputs}))
+"""
+
+
+def test_litellm_is_imported_off_the_loop_before_the_turn_starts():
+    """Fresh process: a real-model agent beside a streaming sim agent. litellm is already imported
+    when the real agent's turn starts (so TTFT excludes it), and the debug watchdog sees no step
+    that blocked the engine loop for 100 ms while it loaded."""
+    code_root = str(Path(nbswarm.__file__).resolve().parent.parent)  # the nbswarm under test
+    tests = str(Path(__file__).resolve().parent)
+    env = {**os.environ, "PYTHONPATH": code_root, "TESTS": tests, "NBSWARM_DEBUG": "1"}
+    env.pop("NBSWARM_FORCE_LITELLM", None)
+    out = subprocess.run(
+        [sys.executable, "-c", OFF_LOOP], capture_output=True, text=True, cwd=tests, env=env, timeout=240
+    )
+    assert out.returncode == 0, out.stderr[-3000:]
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    assert result["errors"] == [] and result["outputs"]["Real"] == "27 * 453 = 12,231"
+    assert result["seen"] == {"Sim": False, "Real": True}
+    assert result["blocked"] == []

@@ -1,13 +1,16 @@
 """Model providers behind one small async interface (``base.Provider``).
 
 ``resolve(model_name)`` picks one: ``sim/<model>`` (or any name while
-simulation is on) streams offline from the built-in simulator; anything else
-goes to litellm, imported only then.
+simulation is on) streams offline from the built-in simulator; OpenAI models
+(``openai/<model>`` or a bare ``gpt-*``/``o*`` name) take the fast
+OpenAI-compatible path (httpx, no litellm) unless ``NBSWARM_FORCE_LITELLM=1``;
+anything else goes to litellm, imported only then (off the engine loop).
 """
 
 from __future__ import annotations
 
 import os
+import re
 from types import TracebackType
 
 from .base import Completion, Delta, ModelRequest, Provider, Reasoning, Text
@@ -19,6 +22,7 @@ __all__ = [
     "Provider",
     "Reasoning",
     "Text",
+    "fast_path",
     "resolve",
     "simulate",
     "simulating",
@@ -26,6 +30,8 @@ __all__ = [
 ]
 
 SIM_PREFIX = "sim/"
+FORCE_LITELLM_ENV = "NBSWARM_FORCE_LITELLM"
+_OPENAI_BARE = re.compile(r"^(gpt-|chatgpt-|o\d|ft:gpt-)")
 _simulate_override: bool | None = None
 
 
@@ -76,6 +82,19 @@ def resolve(model_name: str) -> tuple[Provider, str]:
         from .sim import SimProvider
 
         return SimProvider(), model_name
+    if fast_path(model_name):
+        from .openai_compat import OpenAICompatProvider
+
+        return OpenAICompatProvider(), model_name
     from .litellm import LiteLLMProvider
 
     return LiteLLMProvider(), model_name
+
+
+def fast_path(model_name: str) -> bool:
+    """Whether ``model_name`` streams through the OpenAI-compatible fast path (not litellm)."""
+    if os.environ.get(FORCE_LITELLM_ENV, "").strip().lower() in ("1", "true", "yes", "on"):
+        return False
+    if model_name.startswith("openai/"):
+        return True
+    return "/" not in model_name and bool(_OPENAI_BARE.match(model_name))

@@ -6,6 +6,11 @@ written for 0.1 keep working) and ``Reasoning`` (a reasoning model's
 thinking, never part of the answer), closed by exactly one ``Completion``
 with usage and cost. It raises on failure; the agent turns that into an
 ``error`` event and keeps the partial text.
+
+A provider may also have ``warm_up(model: str) -> None``: blocking set-up
+(imports, clients) that the engine runs once per model in a worker thread,
+before the turn's clock starts, so it never stalls the engine loop or
+counts in TTFT.
 """
 
 from __future__ import annotations

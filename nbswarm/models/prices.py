@@ -1,68 +1,55 @@
-"""Per-token model prices, so the offline ``sim`` model charges what the real model would.
+"""Per-token model prices from one source, for the sim and for real models alike.
 
-Prices come from litellm's bundled price map (``model_prices_and_context_window_backup.json``
-inside the installed ``litellm`` package), read lazily once and cached, *without importing
-litellm* (importing it costs seconds and may touch the network). Names the map lacks, or every
-name when litellm is not installed, fall back to ``BUILTIN_PRICES``, a small table of common
-models.
+The source is `genai-prices <https://pypi.org/project/genai-prices/>`_ (pydantic's maintained
+price package: vendors' list prices, updated with each release). Not litellm's price map: the sim
+must price a stream without importing litellm (seconds of import), and reading a JSON file by
+path from inside another package breaks whenever that package moves it.
+
+A price a provider reports with its usage (``usage.cost`` from litellm's proxy or OpenRouter)
+always wins over this table; see ``reported_cost``. Lookups are cached per model name; the
+first one imports genai-prices (~0.1 s), so the engine calls ``warm(model)`` in a worker thread
+before a turn's clock starts and the stream itself only reads the cache.
 """
 
 from __future__ import annotations
 
 import functools
-import importlib.util
-import json
 import math
-from pathlib import Path
+from typing import Any
 
-__all__ = ["BUILTIN_PRICES", "PRICE_MAP_FILE", "cost_usd", "litellm_price_file", "price_per_token"]
+__all__ = ["cost_usd", "price_per_token", "reported_cost", "warm"]
 
-PRICE_MAP_FILE = "model_prices_and_context_window_backup.json"
-
-_M = 1e-6  # the table below is written per million tokens, as vendors publish it
-
-BUILTIN_PRICES: dict[str, tuple[float, float]] = {
-    # USD per (input, output) token: vendors' list prices (openai.com/api/pricing,
-    # anthropic.com/pricing, ai.google.dev/pricing), checked against litellm 1.106.2's bundled
-    # map where it still lists the model. Used only where that map is missing or lacks the name.
-    "gpt-4o-mini": (0.15 * _M, 0.60 * _M),
-    "gpt-4o": (2.50 * _M, 10.00 * _M),
-    "gpt-4.1": (2.00 * _M, 8.00 * _M),
-    "gpt-4.1-mini": (0.40 * _M, 1.60 * _M),
-    "gpt-4.1-nano": (0.10 * _M, 0.40 * _M),
-    "gpt-3.5-turbo": (0.50 * _M, 1.50 * _M),
-    "o3-mini": (1.10 * _M, 4.40 * _M),
-    "claude-3-5-sonnet-20240620": (3.00 * _M, 15.00 * _M),
-    "claude-3-5-sonnet-20241022": (3.00 * _M, 15.00 * _M),
-    "claude-3-5-haiku-20241022": (0.80 * _M, 4.00 * _M),
-    "claude-3-haiku-20240307": (0.25 * _M, 1.25 * _M),
-    "claude-sonnet-4-20250514": (3.00 * _M, 15.00 * _M),
-    "claude-sonnet-4-5": (3.00 * _M, 15.00 * _M),
-    "claude-haiku-4-5": (1.00 * _M, 5.00 * _M),
-    "gemini-1.5-flash": (0.075 * _M, 0.30 * _M),
-    "gemini-2.0-flash": (0.10 * _M, 0.40 * _M),
-    "gemini-2.5-flash": (0.30 * _M, 2.50 * _M),
+# litellm's provider prefixes -> genai-prices' provider ids (where they differ or are known).
+_PROVIDERS = {
+    "openai": "openai",
+    "anthropic": "anthropic",
+    "gemini": "google",
+    "vertex_ai": "google",
+    "google": "google",
+    "groq": "groq",
+    "mistral": "mistral",
+    "deepseek": "deepseek",
+    "xai": "x-ai",
+    "x-ai": "x-ai",
+    "cohere": "cohere",
+    "together_ai": "together",
+    "fireworks_ai": "fireworks",
+    "azure": "azure",
+    "bedrock": "aws",
+    "openrouter": "openrouter",
 }
-
-# Bare names are also tried under these provider prefixes ("gemini-2.5-pro" -> "gemini/...").
-_PREFIXES = ("openai", "anthropic", "gemini", "mistral", "deepseek", "groq", "xai")
+_SAMPLE = 1000  # tokens priced per lookup: the first tier of tiered prices
 
 
 def price_per_token(model: str) -> tuple[float, float] | None:
     """USD per (input token, output token) for ``model``, or None when the price is unknown.
 
     Accepts bare and provider-prefixed names ("gpt-4o-mini", "openai/gpt-4o-mini",
-    "anthropic/claude-3-5-sonnet-20240620"); a leading "sim/" is ignored. Case-insensitive.
+    "gemini/gemini-2.5-flash"); a leading "sim/" is ignored. Case-insensitive.
     """
     if not isinstance(model, str):
         raise TypeError(f"model must be a str, got {type(model).__name__}")
-    candidates = _candidates(model)
-    for table in (_litellm_prices(), _builtin_lower()):
-        for name in candidates:
-            price = table.get(name)
-            if price is not None:
-                return price
-    return None
+    return _lookup(model.strip().lower())
 
 
 def cost_usd(model: str, input_tokens: int, output_tokens: int) -> float:
@@ -78,62 +65,42 @@ def cost_usd(model: str, input_tokens: int, output_tokens: int) -> float:
     return input_tokens * price[0] + output_tokens * price[1]
 
 
-def _candidates(model: str) -> list[str]:
-    name = model.strip().lower()
-    if name.startswith("sim/"):
-        name = name[4:]
-    out = [name]
-    if "/" in name:
-        out.append(name.split("/", 1)[1])  # "openai/gpt-4o-mini" -> "gpt-4o-mini"
-    else:
-        out.extend(f"{prefix}/{name}" for prefix in _PREFIXES)
-    return out
+def warm(model: str) -> None:
+    """Load the price table and ``model``'s price into the cache (blocking: call it off the loop)."""
+    price_per_token(model)
 
 
-@functools.cache
-def _builtin_lower() -> dict[str, tuple[float, float]]:
-    return {name.lower(): price for name, price in BUILTIN_PRICES.items()}
-
-
-def litellm_price_file() -> Path | None:
-    """Where the installed litellm keeps its bundled price map (found without importing it)."""
-    try:
-        spec = importlib.util.find_spec("litellm")
-    except (ImportError, ValueError):
-        return None
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    for location in spec.submodule_search_locations:
-        path = Path(location) / PRICE_MAP_FILE
-        if path.is_file():
-            return path
-    return None
-
-
-@functools.cache
-def _litellm_prices() -> dict[str, tuple[float, float]]:
-    """The bundled map as {lower-case name: (input, output)}; empty when unavailable."""
-    path = litellm_price_file()
-    if path is None:
-        return {}
-    try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    prices: dict[str, tuple[float, float]] = {}
-    for name, entry in raw.items():
-        if name == "sample_spec" or not isinstance(entry, dict):
-            continue
-        price_in = _number(entry.get("input_cost_per_token"))
-        if price_in is None:
-            continue
-        price_out = _number(entry.get("output_cost_per_token"))
-        prices.setdefault(name.lower(), (price_in, price_out or 0.0))
-    return prices
-
-
-def _number(value: object) -> float | None:
+def reported_cost(usage: Any) -> float | None:
+    """The cost a provider reported with its usage (``usage.cost`` / ``usage["cost"]``), else None."""
+    value = usage.get("cost") if isinstance(usage, dict) else getattr(usage, "cost", None)
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
     value = float(value)
     return value if math.isfinite(value) and value >= 0 else None
+
+
+@functools.lru_cache(maxsize=1024)
+def _lookup(name: str) -> tuple[float, float] | None:
+    try:
+        from genai_prices import Usage, calc_price
+    except ImportError:  # pragma: no cover - genai-prices is a core dependency
+        return None
+    name = name.removeprefix("sim/")
+    prefix, _, bare = name.rpartition("/")
+    provider = _PROVIDERS.get(prefix.split("/")[0]) if prefix else None
+    attempts = [(bare or name, provider)]
+    if provider is not None:
+        attempts.append((bare, None))
+    if prefix:
+        attempts.append((name, None))
+    for model_ref, provider_id in attempts:
+        try:
+            price = calc_price(
+                Usage(input_tokens=_SAMPLE, output_tokens=_SAMPLE), model_ref, provider_id=provider_id
+            )
+        except LookupError:
+            continue
+        except Exception:  # a malformed name the package cannot parse: price unknown
+            return None
+        return float(price.input_price) / _SAMPLE, float(price.output_price) / _SAMPLE
+    return None

@@ -225,5 +225,59 @@ print(f"usage: {run.usage.input_tokens} tokens in, {run.usage.output_tokens} out
 print(f"took {run.end.execution_time:.2f} s")
 
 # %% [markdown]
+# ## 7. A reasoning model's thinking
+#
+# Reasoning models (OpenAI's o-series, Claude and Gemini with thinking, DeepSeek-R1...) think before
+# they answer. nbswarm streams that thinking as `chunk` events with `kind="reasoning"`: the live panel
+# folds it into a "thinking" section, the recorder keeps it in its `kind` column, and
+# `analysis.agent_metrics` reports the time to first reasoning (`ttfr`) beside the time to the first
+# answer token (`ttft`). The thinking is never part of the answer text.
+#
+# The sim emulates one offline: `sim/o3-mini` thinks first (more with a higher `reasoning_effort`),
+# then answers. With a key, `model_name="openai/o3-mini"` or `"anthropic/claude-sonnet-4-5"` with
+# `reasoning_effort="medium"` streams the real model's thinking the same way.
+
+# %%
+from nbswarm.analysis import agent_metrics
+
+thinker = Agent(agent_name="Thinker", model_name="sim/o3-mini", reasoning_effort="low", streaming_on=True)
+recorder = nbswarm.Recorder()
+answer = thinker.run("Should a small bakery switch to a four-day week?", recorder=recorder)
+print(f"answer: {answer[:100]!r} …")
+
+# %% [markdown]
+# The recording tells thinking from answer, and the metrics time both:
+
+# %%
+chunks = recorder.df[recorder.df["event"] == "chunk"]
+print(chunks.groupby("kind").size().to_dict())
+print(agent_metrics(recorder.df)[["ttfr", "ttft", "chunks", "output_tokens"]])
+
+# %% [markdown]
+# Your own model is anything with an async `stream(request)` that yields pieces: `Reasoning(...)` for
+# thinking, `Text(...)` (or a plain `str`) for the answer, then one `Completion` with the usage.
+
+# %%
+import asyncio
+
+from nbswarm.models import Completion, Reasoning, Text
+
+
+class Arithmetic:
+    """A tiny offline reasoning model: a few thoughts, then the answer."""
+
+    async def stream(self, request):
+        for thought in ["453 = 400 + 50 + 3.", " 27×400 = 10,800; 27×50 = 1,350; 27×3 = 81."]:
+            await asyncio.sleep(0.2)
+            yield Reasoning(thought)
+        for word in ["27", " ×", " 453", " =", " **12,231**."]:
+            await asyncio.sleep(0.05)
+            yield Text(word)
+        yield Completion(input_tokens=20, output_tokens=40, cost=0.0)
+
+
+print(Agent(agent_name="Solver", provider=Arithmetic(), streaming_on=True).run("What is 27 * 453?"))
+
+# %% [markdown]
 # **Next:** [02-sequential-and-concurrent](02-sequential-and-concurrent.ipynb) streams several agents
 # at once into one dashboard.
