@@ -32,6 +32,8 @@ class Runnable:
     """Base of Agent and the workflows: one way to run, stream, record and display."""
 
     show_dashboard: bool = False
+    _raises_model_errors: bool = False
+    """Whether ``run()``/``arun()`` raise every model error (then the terminal does not print it too)."""
 
     @property
     def _label(self) -> str:
@@ -54,14 +56,14 @@ class Runnable:
         self, task: str, streaming_callback: Callable[..., Any] | None = None, *, recorder: Sink | None = None
     ) -> str:
         """Run the task and return the final output (works inside a running notebook loop)."""
-        run = self.stream(task, streaming_callback, recorder=recorder)
+        run = self._stream(task, streaming_callback, recorder, raising=self._raises_model_errors)
         return self._checked(run, run.result())
 
     async def arun(
         self, task: str, streaming_callback: Callable[..., Any] | None = None, *, recorder: Sink | None = None
     ) -> str:
         """``run`` for ``await``: events are delivered on the caller's loop."""
-        run = self.stream(task, streaming_callback, recorder=recorder)
+        run = self._stream(task, streaming_callback, recorder, raising=self._raises_model_errors)
         return self._checked(run, await run)
 
     def stream(
@@ -71,6 +73,11 @@ class Runnable:
 
         Use it as ``with ... as run:`` (or ``async with``) to stop it when you leave early.
         """
+        return self._stream(task, streaming_callback, recorder, raising=False)
+
+    def _stream(
+        self, task: str, streaming_callback: Callable[..., Any] | None, recorder: Sink | None, *, raising: bool
+    ) -> Run:
         where = f"{self._label}.run"
         check.text("task", task, where, allow_empty=False)
         callback = check.callback("streaming_callback", streaming_callback, where)
@@ -82,10 +89,12 @@ class Runnable:
         run = plan_run(plan, task, recorder)
         for sink in self._callback_sinks(callback):
             run.add_sink(sink)
-        self._attach_display(run, plan, callback)
+        self._attach_display(run, plan, callback, errors=not raising)
         return run
 
-    def _attach_display(self, run: Run, plan: Plan, callback: Callable[..., Any] | None) -> None:
+    def _attach_display(
+        self, run: Run, plan: Plan, callback: Callable[..., Any] | None, *, errors: bool = True
+    ) -> None:
         if self.show_dashboard:
             attach_dashboard(run)
             return
@@ -95,4 +104,4 @@ class Runnable:
         parallel = any(len(step) > 1 for step in plan.steps)
         agents = [agent for step in plan.steps for agent in step]
         streaming = any(agent.streaming_on or agent.stream_detailed for agent in agents)
-        attach_output(run, shown, live=streaming and not parallel, streaming=streaming)
+        attach_output(run, shown, live=streaming and not parallel, streaming=streaming, errors=errors)

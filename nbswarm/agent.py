@@ -51,6 +51,8 @@ class Agent(AgentStreaming, Runnable):
     ``run_stream`` / ``arun_stream`` (swarms' streaming API) come from ``AgentStreaming``.
     """
 
+    _raises_model_errors = True  # run() raises AgentError for any model failure: printed once, by it
+
     def __init__(
         self,
         agent_name: str = "Agent",

@@ -92,11 +92,14 @@ class ConsolePrinter:
         live: bool = True,
         file: TextIO | None = None,
         width: int | None = None,
+        errors: bool = True,
     ) -> None:
         """``width``: wrap streamed text at word boundaries for this many columns (default: the
-        terminal's width when the output is a terminal, no wrapping otherwise)."""
+        terminal's width when the output is a terminal, no wrapping otherwise). ``errors=False``:
+        leave model errors out, because the caller raises them (``Agent.run``): shown once, not twice."""
         self.loops = dict(loops)
         self.live = live
+        self.errors = errors
         self.file = file
         self._width = width
         self._wrap: WordWrap | None = None
@@ -141,7 +144,8 @@ class ConsolePrinter:
             self._out.write("\n")
         elif kind is Error and event.agent in self.loops:
             self._end_text()
-            self._out.write(f"\n[{event.agent}] {event.error_type}: {event.message}\n")
+            if self.errors:
+                self._out.write(f"\n[{event.agent}] {event.error_type}: {event.message}\n")
 
     def _open(self, agent: str) -> None:
         if agent in self._seen:

@@ -54,16 +54,19 @@ def in_notebook() -> bool:
     return getattr(shell, "kernel", None) is not None
 
 
-def attach_output(run: Run, loops: Mapping[str, int], *, live: bool, streaming: bool | None = None) -> None:
+def attach_output(
+    run: Run, loops: Mapping[str, int], *, live: bool, streaming: bool | None = None, errors: bool = True
+) -> None:
     """Show the agents in ``loops`` (name -> max_loops).
 
     ``live``: the terminal printer prints each token (else each turn at its end); ``streaming``:
-    some agent asked to stream (default: ``live``) -- in a notebook that shows the live view.
+    some agent asked to stream (default: ``live``) -- in a notebook that shows the live view;
+    ``errors=False``: the terminal printer leaves model errors to the exception the caller raises.
     """
     if in_notebook() and (live if streaming is None else streaming):
         _display(_watch(run, agents=list(loops)), run)
     else:
-        run.add_sink(ConsolePrinter(loops, live=live))
+        run.add_sink(ConsolePrinter(loops, live=live, errors=errors))
 
 
 def attach_dashboard(run: Run) -> None:

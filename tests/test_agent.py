@@ -171,3 +171,15 @@ def test_a_real_model_name_without_a_server_fails_as_this_agents_error() -> None
     with nbswarm.simulate(False), pytest.raises(AgentError) as info:
         agent.run("x")
     assert info.value.run.turns[0].finish_reason == "error"
+
+
+@pytest.mark.parametrize("streaming_on", [True, False])
+def test_a_model_error_that_run_raises_is_printed_once_by_the_exception(scripted, capsys, streaming_on) -> None:
+    agent = Agent(agent_name="A", provider=scripted(fail_after=2), streaming_on=streaming_on)
+    with pytest.raises(AgentError, match="the model server went away"):
+        agent.run("x")
+    printed = capsys.readouterr().out
+    assert "Hello," in printed and "the model server went away" not in printed  # the traceback says it
+    for _ in agent.stream("x"):  # nothing raises here, so the printer is the only one to say it
+        pass
+    assert capsys.readouterr().out.count("the model server went away") == 1

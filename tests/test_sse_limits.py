@@ -419,3 +419,14 @@ def test_the_limits_are_flags_of_nbswarm_serve():
         health = requests.get(f"{served.url}/health").json()
     assert body["limit"] == "max_turns" and body["value"] == 3
     assert health["max_runs"] == 3
+
+
+def test_an_agent_config_without_temperature_sends_none_so_reasoning_models_accept_it() -> None:
+    from nbswarm.models import resolve
+    from nbswarm.sse._payload import Limits, agent_request
+
+    body = {"agent_config": {"agent_name": "A", "model_name": "gpt-5-mini"}, "task": "hi"}
+    request = agent_request(body, Limits(), lambda name: resolve(name)[0])
+    assert request.agent.temperature is None
+    body["agent_config"]["temperature"] = 0.2
+    assert agent_request(body, Limits(), lambda name: resolve(name)[0]).agent.temperature == 0.2

@@ -242,8 +242,9 @@ def build_agent(
                 f"{path}.{key}",
                 f"is {len(text)} characters; this server accepts up to {limits.max_task_chars}",
             )
-    temperature = get_field(config, "temperature", path, (int, float), 0.5)
-    if not (math.isfinite(temperature) and 0 <= temperature <= 2):
+    # Not sent unless the client sets it: today's reasoning models reject any temperature.
+    temperature = get_field(config, "temperature", path, (int, float), None)
+    if temperature is not None and not (math.isfinite(temperature) and 0 <= temperature <= 2):
         raise PayloadError(f"{path}.temperature", f"must be from 0 to 2, got {temperature}")
     return Agent(
         agent_name=agent_name,
@@ -259,7 +260,7 @@ def build_agent(
             limits.max_tokens,
             "the server's max_tokens",
         ),
-        temperature=float(temperature),
+        temperature=None if temperature is None else float(temperature),
         print_on=False,  # a server never prints or opens widgets
         provider=provider_for(model_name),
     )
