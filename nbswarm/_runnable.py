@@ -76,7 +76,12 @@ class Runnable:
         return self._stream(task, streaming_callback, recorder, raising=False)
 
     def _stream(
-        self, task: str, streaming_callback: Callable[..., Any] | None, recorder: Sink | None, *, raising: bool
+        self,
+        task: str,
+        streaming_callback: Callable[..., Any] | None,
+        recorder: Sink | None,
+        *,
+        raising: bool,
     ) -> Run:
         where = f"{self._label}.run"
         check.text("task", task, where, allow_empty=False)

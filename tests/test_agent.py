@@ -174,7 +174,7 @@ def test_a_real_model_name_without_a_server_fails_as_this_agents_error() -> None
 
 
 @pytest.mark.parametrize("streaming_on", [True, False])
-def test_a_model_error_that_run_raises_is_printed_once_by_the_exception(scripted, capsys, streaming_on) -> None:
+def test_a_model_error_that_run_raises_is_said_once_by_the_exception(scripted, capsys, streaming_on) -> None:
     agent = Agent(agent_name="A", provider=scripted(fail_after=2), streaming_on=streaming_on)
     with pytest.raises(AgentError, match="the model server went away"):
         agent.run("x")

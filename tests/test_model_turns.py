@@ -240,14 +240,15 @@ def test_a_missing_anthropic_key_names_its_variable(monkeypatch):
     assert "sim/claude-sonnet-4-5" in str(info.value)
 
 
-def test_the_error_is_one_line_printed_once_by_the_printer(monkeypatch, capsys):
+def test_the_error_is_one_line_said_once_by_the_exception(monkeypatch, capsys):
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     agent = Agent(agent_name="K", model_name="openai/gpt-4o-mini")
     with pytest.raises(AgentError) as info:
         agent.run("x")
     printed = capsys.readouterr()
     message = info.value.run.errors[0].message
-    assert (printed.out + printed.err).count(message) == 1  # no second copy from litellm or a logger
+    assert message in str(info.value) and "\n" not in message
+    assert (printed.out + printed.err).count(message) == 0  # no second copy: printer, litellm or a logger
     assert "Traceback" not in printed.err and "litellm" not in (printed.out + printed.err).lower()
 
 
