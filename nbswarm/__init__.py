@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from .sse.client import remote_run
     from .widget.view import release_views
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 _LAZY = {
     "Recorder": ".recorder",
