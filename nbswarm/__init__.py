@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from .sweeps import Sweep, grid, sweep
     from .widget.view import release_views
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 _LAZY = {
     "Recorder": ".recorder",

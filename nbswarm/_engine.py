@@ -101,6 +101,12 @@ def last_step_output(steps_run: list[list[Turn]]) -> str:
     return "\n\n".join(_with_failure(turn, f"{turn.agent}: {turn.output}") for turn in last)
 
 
+def joined_turns(steps_run: list[list[Turn]]) -> str:
+    """A single agent's text from its separate turns: joined by ``LOOP_SEPARATOR`` as ``agent_turns``
+    joins them (the SSE client rebuilds a remote agent's text with it)."""
+    return LOOP_SEPARATOR.join(turn.output for step in steps_run for turn in step)
+
+
 def _with_failure(turn: Turn, text: str) -> str:
     """A failed turn's text keeps a visible note of the failure."""
     return text if turn.error is None else f"{text}\n[{turn.agent} failed: {turn.error}]"

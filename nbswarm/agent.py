@@ -18,10 +18,12 @@ from typing import Any
 from . import _validate as check
 from ._engine import Plan, Turn
 from ._runnable import Runnable
+from ._swarms_stream import AgentStreaming
 from .callbacks import DetailedCallback, TokenCallback
 from .errors import AgentError
 from .models import Provider, resolve, warm
 from .run import Run, Sink
+from .swarms_compat import swarms_options as swarms_options_of
 
 __all__ = ["DEFAULT_IDLE_TIMEOUT", "DEFAULT_MODEL", "DEFAULT_NUM_RETRIES", "Agent"]
 
@@ -41,8 +43,13 @@ _NAMED_OPTIONS = (
 logger = logging.getLogger("nbswarm")
 
 
-class Agent(Runnable):
-    """An LLM agent with the swarms ``Agent`` arguments that concern streaming."""
+class Agent(AgentStreaming, Runnable):
+    """An LLM agent with the swarms ``Agent`` arguments that concern streaming.
+
+    swarms' other ``Agent`` arguments are accepted and ignored with a warning
+    (``nbswarm.swarms_compat``); ``agent_description`` is ``description``.
+    ``run_stream`` / ``arun_stream`` (swarms' streaming API) come from ``AgentStreaming``.
+    """
 
     _raises_model_errors = True  # run() raises AgentError for any model failure: printed once, by it
 
@@ -74,8 +81,14 @@ class Agent(Runnable):
         idle_timeout: float | None = DEFAULT_IDLE_TIMEOUT,
         num_retries: int = DEFAULT_NUM_RETRIES,
         model_kwargs: dict[str, Any] | None = None,
+        **swarms_options: Any,
     ) -> None:
         where = f"Agent({agent_name!r})" if isinstance(agent_name, str) else "Agent"
+        if swarms_options:  # swarms' other arguments: agent_description, or accepted and ignored
+            given = {"description": description or None}
+            description = swarms_options_of("Agent", swarms_options, Agent.__init__, given).get(
+                "description", description
+            )
         self.agent_name = check.text("agent_name", agent_name, where, allow_empty=False)
         self.description = check.text("description", description, where)
         self.system_prompt = check.text("system_prompt", system_prompt or "", where)

@@ -18,19 +18,24 @@ from typing import Any, ClassVar
 from . import _validate as check
 from ._engine import Plan
 from ._runnable import Runnable
+from ._swarms_stream import FlowStreaming
 from .agent import Agent
 from .callbacks import WorkflowCallback
 from .errors import AgentError, FlowError, InvalidArgument
 from .flow import Steps, format_flow, parse_flow
 from .run import Run, Sink
+from .swarms_compat import swarms_options as swarms_options_of
 
 __all__ = ["AgentRearrange", "ConcurrentWorkflow", "SequentialWorkflow"]
 
 ERROR_POLICIES = ("continue", "stop", "raise")
 
 
-class _Workflow(Runnable):
-    """What the three workflows share: validation, callbacks, display, run/arun/stream."""
+class _Workflow(FlowStreaming, Runnable):
+    """What the three workflows share: validation, callbacks, display, run/arun/stream.
+
+    ``run_stream`` / ``arun_stream`` (swarms' streaming API) come from ``FlowStreaming``.
+    """
 
     swarm_type: ClassVar[str]
 
@@ -44,8 +49,15 @@ class _Workflow(Runnable):
         show_dashboard: bool = False,
         streaming_callback: Callable[[str, str, bool], Any] | None = None,
         on_agent_error: str = "continue",
+        **swarms_options: Any,
     ) -> None:
         where = type(self).__name__
+        if swarms_options:  # swarms' other arguments: accepted and ignored (nbswarm.swarms_compat)
+            given = {"on_agent_error": None if on_agent_error == "continue" else on_agent_error}
+            own = type(self).__init__
+            on_agent_error = swarms_options_of(where, swarms_options, own, given).get(
+                "on_agent_error", on_agent_error
+            )
         self.name = check.text("name", name or where, where, allow_empty=False)
         where = f"{where}({self.name!r})"
         self.description = check.text("description", description, where)
@@ -118,6 +130,7 @@ class SequentialWorkflow(_Workflow):
     """Agents one after another; each sees the task and everything said before it."""
 
     swarm_type = "SequentialWorkflow"
+    swarms_tokens = "tokens"  # swarms' SequentialWorkflow.run_stream yields bare tokens
 
     @property
     def steps(self) -> Steps:
@@ -150,6 +163,7 @@ class AgentRearrange(_Workflow):
         streaming_callback: Callable[[str, str, bool], Any] | None = None,
         on_agent_error: str = "continue",
         show_dashboard: bool = False,
+        **swarms_options: Any,
     ) -> None:
         _check_unique_in_flow(agents, flow)
         super().__init__(
@@ -160,6 +174,7 @@ class AgentRearrange(_Workflow):
             streaming_callback=streaming_callback,
             on_agent_error=on_agent_error,
             show_dashboard=show_dashboard,
+            **swarms_options,
         )
         self._steps = parse_flow(flow, [agent.agent_name for agent in self.agents])
 

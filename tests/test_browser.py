@@ -402,12 +402,14 @@ def test_a_page_opened_mid_run_recovers_the_earlier_text(lab_and_page: Any) -> N
     assert scroller.evaluate(AT_BOTTOM_JS)  # following the text as it streams
     scroller.hover()
     page.mouse.wheel(0, -5000)
-    page.wait_for_function("(el) => el.scrollTop === 0", arg=scroller.element_handle(), timeout=5000)
+    # Near the top (Chromium may stop a wheel gesture a few lines short of 0 while text arrives).
+    page.wait_for_function("(el) => el.scrollTop < 120", arg=scroller.element_handle(), timeout=5000)
+    top = scroller.evaluate("(el) => el.scrollTop")
     height = scroller.evaluate("(el) => el.scrollHeight")
     page.wait_for_function(  # more text arrives meanwhile (the run streams until the gate opens)
         f"(el) => el.scrollHeight > {height}", arg=scroller.element_handle(), timeout=10_000
     )
-    assert scroller.evaluate("(el) => el.scrollTop") == 0
+    assert scroller.evaluate("(el) => el.scrollTop") == top  # the reader's place is kept
     late.locator(".nbswarm-follow").click()
     page.wait_for_function(AT_BOTTOM_JS, arg=scroller.element_handle(), timeout=5000)
 

@@ -13,7 +13,17 @@ It adds ``start`` after the metadata, an ``agent_start`` before an agent's
 first chunk, an ``agent_end`` (with the turn's joined text) when the agent's
 usage, the run's usage, ``end`` or ``done`` arrives while its turn is open,
 and ``end`` before ``done``. Chunks without an agent are the metadata's
-agent's. ``seq`` is the position in the decoded stream (added events
+agent's.
+
+The hosted API's current wire (its 2026 docs) sends text only in chunks:
+``chunk`` has no running ``output`` and ``agent_end`` / ``end`` carry no
+text. Where a frame has no text field the decoder fills it: a turn's joined
+text chunks (reasoning chunks are never text), and the run's final output by
+the local engine's rule (``_engine.joined_turns`` for a single agent,
+``_engine.last_step_output`` for a workflow). Turns are grouped into steps by
+the producer's ``step`` when it sends one, else by overlap: a turn that starts
+beside open turns is in their parallel step. Older formats, which carry the
+texts, keep them. ``seq`` is the position in the decoded stream (added events
 included); ``t`` is the producer's when it sent one, else seconds since the
 decoder was made; synthesized events reuse the previous event's ``t``.
 
@@ -34,9 +44,11 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+from .._engine import Turn, joined_turns, last_step_output
 from ..errors import StreamError
 from ..events import (
     EVENT_TYPES,
+    LOOP_SEPARATOR,
     AgentEnd,
     AgentStart,
     Chunk,
@@ -63,6 +75,14 @@ _CHECKS: dict[type, tuple[tuple[str, tuple[type, ...]], ...]] = {
     cls: tuple((f.name, _KINDS[f.type]) for f in dataclasses.fields(cls) if f.type in _KINDS)
     for cls in EVENT_TYPES.values()
 }
+
+
+_CHUNK_KINDS = ("text", "reasoning")
+
+
+def _no_text(data: dict[str, Any], fields: tuple[str, ...]) -> bool:
+    """Whether a frame carries none of the text ``fields`` (the hosted API's 2026 wire leaves them out)."""
+    return all(data.get(field) is None for field in fields)
 
 
 def _finite(value: Any) -> float | None:
@@ -92,12 +112,16 @@ class FrameDecoder:
         self.metadata: Metadata | None = None
         self._started = False
         self._open: dict[str, list[str]] = {}
-        """Agents whose turn is open -> the pieces of that turn."""
-        self._turn_of: dict[str, tuple[int, int, bool]] = {}
-        """Agent -> (step, loop, failed) of its open turn."""
+        """Agents whose turn is open -> the text pieces of that turn (reasoning is never text)."""
+        self._turn_of: dict[str, tuple[int, int, Turn]] = {}
+        """Agent -> (step, loop, the Turn being filled) of its open turn."""
         self._chunks: dict[str, int] = {}
         self._turns: dict[str, int] = {}
-        self._last_output: dict[str, str] = {}
+        self._steps: list[list[Turn]] = []
+        """Every turn, grouped by flow step as the local engine groups them for the final output."""
+        self._step_key: object = None
+        self._separated: set[str] = set()
+        """Agents whose open turn is a later loop (the producer said so): it starts with the separator."""
         self._failed = False
         self.ended = False
         """An ``end`` event was decoded (or synthesized)."""
@@ -170,24 +194,29 @@ class FrameDecoder:
             if agent is None or agent == "":
                 agent = self._default_agent()
             content = data["content"] if "content" in data else data.get("token", "")
-            for field, value in (("agent", agent), ("content", content)):
+            kind = data.get("kind", "text")
+            if kind == "reasoning" and "reasoning_content" in data:  # nbswarm serve's spelling
+                content = data["reasoning_content"]
+            for field, value in (("agent", agent), ("content", content), ("kind", kind)):
                 if type(value) is not str:
                     got = _snippet(repr(value), 60)
                     raise StreamError(
                         f"SSE frame {self.frames} (chunk): field {field!r} should be str, got {got}"
                     )
+            if kind not in _CHUNK_KINDS:
+                return events  # a kind of chunk we do not know: no part of any text
             if agent not in self._open:
                 events += self._open_turn(agent, 0)
             index = self._chunks.get(agent, 0)
             self._chunks[agent] = index + 1
-            kind = "text"
-            if data.get("kind") == "reasoning":  # nbswarm serve: thinking, in reasoning_content
-                kind = "reasoning"
-                content = data.get("reasoning_content", content)
-                if type(content) is not str:
-                    raise StreamError(f"SSE frame {self.frames} (chunk): reasoning_content should be str")
-            else:
-                self._open[agent].append(content)  # reasoning is never part of an output
+            if kind == "text":
+                pieces = self._open[agent]
+                if pieces or agent not in self._separated:
+                    pieces.append(content)
+                else:  # a later turn's first chunk: nbswarm's loop separator is no part of the turn
+                    self._separated.discard(agent)
+                    if content != LOOP_SEPARATOR:
+                        pieces.append(content)
             events.append(
                 Chunk(
                     run_id=self.run_id or "",
@@ -207,12 +236,16 @@ class FrameDecoder:
         if kind == "agent_start":
             events += self._close_turn(agent, "stop") if named and agent in self._open else []
             event = self._event(kind, data)
-            events += self._open_turn(event.agent, event.step, event)
+            events += self._open_turn(event.agent, event.step, event, placed="step" in data)
+            if event.loop and "loop" in data:
+                self._separated.add(event.agent)
             return events
         if kind == "agent_end":
             if named and agent not in self._open:
                 step = data.get("step")
-                events += self._open_turn(agent, step if type(step) is int else 0)
+                events += self._open_turn(agent, step if type(step) is int else 0, placed="step" in data)
+            if named and _no_text(data, ("output", "content", "final_output")):
+                data["output"] = "".join(self._open[agent])  # the current hosted API: text only in chunks
             event = self._event(kind, data)
             events.append(self._end_turn(event))
             return events
@@ -229,12 +262,15 @@ class FrameDecoder:
             event = self._event(kind, data)
             self._failed = True
             if event.agent in self._turn_of:
-                step, loop, _ = self._turn_of[event.agent]
-                self._turn_of[event.agent] = (step, loop, True)
+                self._turn_of[event.agent][2].error = f"{event.error_type}: {event.message}"
             events.append(event)
             return events
         if kind == "end":
             events += self._close_turns("stop")
+            if _no_text(data, ("output", "final_output")):
+                data["output"] = self._final_output()  # the current hosted API: text only in chunks
+            if not isinstance(data.get("status"), str):
+                data["status"] = "failed" if self._failed else "completed"
             self.ended = True
             events.append(self._event(kind, data))
             return events
@@ -300,24 +336,44 @@ class FrameDecoder:
             return meta.agents[0]
         return (meta.name if meta is not None else "") or "agent"
 
-    def _open_turn(self, agent: str, step: int, event: AgentStart | None = None) -> list[Event]:
+    def _open_turn(
+        self, agent: str, step: int, event: AgentStart | None = None, *, placed: bool = False
+    ) -> list[Event]:
+        """Open ``agent``'s turn. ``placed``: the producer said which step it is in; else a turn that
+        starts while no other is open begins a new step, and one that starts beside open turns is
+        in their (parallel) step, which is how every producer orders a flow's agent starts."""
+        others_open = bool(self._open) and any(name != agent for name in self._open)
         self._open[agent] = []
         loop = self._turns.get(agent, 0)
         self._turns[agent] = loop + 1
         if event is None:
             event = self._make(AgentStart, agent=agent, step=step, loop=loop)  # type: ignore[assignment]
-        self._turn_of[agent] = (event.step, event.loop, False)  # type: ignore[union-attr]
+        turn = Turn(agent=agent, output="", finish_reason="stop")
+        key: object = ("step", event.loop, event.step) if placed else None  # type: ignore[union-attr]
+        if key is None and others_open and self._steps:
+            key = self._step_key
+        if key is None or key != self._step_key or not self._steps:
+            self._steps.append([])
+            self._step_key = key if key is not None else object()
+        self._steps[-1].append(turn)
+        self._turn_of[agent] = (event.step, event.loop, turn)  # type: ignore[union-attr]
         return [event]  # type: ignore[list-item]
 
     def _end_turn(self, event: AgentEnd) -> AgentEnd:
         self._open.pop(event.agent, None)
-        self._turn_of.pop(event.agent, None)
-        self._last_output[event.agent] = event.output
+        self._separated.discard(event.agent)
+        opened = self._turn_of.pop(event.agent, None)
+        if opened is not None:
+            turn = opened[2]
+            turn.output = event.output
+            turn.finish_reason = event.finish_reason or "stop"
         return event
 
     def _close_turn(self, agent: str, reason: str) -> list[Event]:
         pieces = self._open[agent]
-        step, loop, failed = self._turn_of.get(agent, (0, 0, False))
+        opened = self._turn_of.get(agent)
+        step, loop = (opened[0], opened[1]) if opened is not None else (0, 0)
+        failed = opened is not None and opened[2].error is not None
         end = self._make(
             AgentEnd,
             agent=agent,
@@ -359,7 +415,9 @@ class FrameDecoder:
         return self._make(Done, status=status if isinstance(status, str) else "finished")
 
     def _final_output(self) -> str:
-        """Without the producer's ``end``: the last agent's text (a single agent's whole answer)."""
-        if not self._last_output:
-            return ""
-        return next(reversed(self._last_output.values()))
+        """The run's text when the producer sends none, by the local engine's rule: a single
+        agent's turns joined, a workflow's last step (a parallel step's turns attributed)."""
+        meta = self.metadata
+        if meta is not None and meta.swarm_type == "Agent":
+            return joined_turns(self._steps)
+        return last_step_output(self._steps)
