@@ -95,6 +95,15 @@ import wire_formats as wire
 import nbswarm
 from nbswarm.models.sim import SimProfile, SimProvider
 
+import threading
+imported_on = {}  # module -> thread name, for litellm and what it loads on its first call
+class Watch:
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in ("litellm", "openai", "tiktoken", "tokenizers", "httpx", "aiohttp"):
+            imported_on.setdefault(name, threading.current_thread().name)
+        return None  # only watching: the usual finders import it
+sys.meta_path.insert(0, Watch())
+
 blocked = []
 class Collect(logging.Handler):
     def emit(self, record):
@@ -118,15 +127,17 @@ with WireServer(lambda s: Reply(body=wire.ANTHROPIC_THINKING)) as server:
     async def main():
         return await run
     asyncio.run(main())
+on_loop = sorted(m for m, thread in imported_on.items() if thread.startswith("nbswarm"))
 print(json.dumps({"seen": seen, "errors": [e.message for e in run.errors], "blocked": blocked,
-                  "outputs": run.outputs}))
+                  "outputs": run.outputs, "on_loop": on_loop, "watched": len(imported_on)}))
 """
 
 
 def test_litellm_is_imported_off_the_loop_before_the_turn_starts():
     """Fresh process: a real-model agent beside a streaming sim agent. litellm is already imported
-    when the real agent's turn starts (so TTFT excludes it), and the debug watchdog sees no step
-    that blocked the engine loop for 100 ms while it loaded."""
+    when the real agent's turn starts (so TTFT excludes it), and no module of litellm (or of what
+    its first call loads) is imported on the engine loop's thread. (How long the loop was blocked
+    is a timing figure, for bench/real_models.py, not for a pass/fail test on a shared machine.)"""
     code_root = str(Path(nbswarm.__file__).resolve().parent.parent)  # the nbswarm under test
     tests = str(Path(__file__).resolve().parent)
     env = {**os.environ, "PYTHONPATH": code_root, "TESTS": tests, "NBSWARM_DEBUG": "1"}
@@ -138,4 +149,4 @@ def test_litellm_is_imported_off_the_loop_before_the_turn_starts():
     result = json.loads(out.stdout.strip().splitlines()[-1])
     assert result["errors"] == [] and result["outputs"]["Real"] == "27 * 453 = 12,231"
     assert result["seen"] == {"Sim": False, "Real": True}
-    assert result["blocked"] == []
+    assert result["watched"] > 50 and result["on_loop"] == []

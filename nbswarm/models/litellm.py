@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib
 import logging
 import os
 import threading
@@ -30,6 +31,10 @@ __all__ = ["LiteLLMProvider", "import_litellm"]
 
 _import_lock = threading.Lock()
 _warmed: set[str] = set()
+
+_FIRST_HTTP_CALL_IMPORTS = ("litellm._service_logger",)
+"""Modules litellm imports lazily on its first real HTTP call (~0.15 s, with its Prometheus
+integration) that a ``mock_response`` call does not reach (tests/test_litellm.py watches for any)."""
 _CREDENTIAL_WORDS = ("KEY", "TOKEN", "SECRET")
 
 
@@ -75,6 +80,9 @@ class LiteLLMProvider:
 
         with contextlib.suppress(Exception):  # a name litellm cannot route fails later, in the turn
             asyncio.run(offline_call())
+        for name in _FIRST_HTTP_CALL_IMPORTS:  # what a mocked call does not reach
+            with contextlib.suppress(ImportError):
+                importlib.import_module(name)
         if len(_warmed) < 1024:
             _warmed.add(model)
 
