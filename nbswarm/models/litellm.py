@@ -24,7 +24,7 @@ from typing import Any
 
 from . import prices
 from ._options import openai_params, unsupported_param, warn_dropped
-from .base import Completion, Delta, ModelRequest, Reasoning, Text
+from .base import Delta, ModelRequest, Reasoning, Text
 from .errors import missing_key
 
 __all__ = ["LiteLLMProvider", "import_litellm"]
@@ -137,20 +137,10 @@ class LiteLLMProvider:
             if close is not None:
                 with contextlib.suppress(Exception):
                     await close()
-        input_tokens = int(getattr(usage, "prompt_tokens", 0) or 0)
-        output_tokens = int(getattr(usage, "completion_tokens", 0) or produced)
         hidden = getattr(response, "_hidden_params", None) or {}
-        if reported is None and isinstance(hidden, dict):
+        if reported is None and isinstance(hidden, dict):  # litellm's own response_cost
             reported = prices.reported_cost({"cost": hidden.get("response_cost")})
-        if reported is None:
-            reported = prices.cost_usd(request.model, input_tokens, output_tokens)
-        yield Completion(
-            finish_reason=finish_reason,
-            input_tokens=input_tokens,
-            output_tokens=output_tokens,
-            cost=reported,
-            estimated=usage is None,
-        )
+        yield prices.closing_completion(request.model, finish_reason, usage, produced, reported)
 
 
 async def _open(litellm: Any, kwargs: dict[str, Any], model: str) -> Any:

@@ -24,7 +24,7 @@ from typing import Any
 
 from . import prices
 from ._options import openai_params, unsupported_param, warn_dropped
-from .base import Completion, Delta, ModelRequest, Reasoning, Text
+from .base import Delta, ModelRequest, Reasoning, Text
 from .errors import missing_key
 
 __all__ = ["OPENAI_URL", "HTTPStatusFailure", "OpenAICompatProvider"]
@@ -124,18 +124,7 @@ class OpenAICompatProvider:
                     if obj.get("usage"):
                         usage = obj["usage"]
             break
-        input_tokens = int((usage or {}).get("prompt_tokens") or 0)
-        output_tokens = int((usage or {}).get("completion_tokens") or produced)
-        reported = prices.reported_cost(usage) if usage else None
-        if reported is None:
-            reported = prices.cost_usd(request.model, input_tokens, output_tokens)
-        yield Completion(
-            finish_reason=finish_reason,
-            input_tokens=input_tokens,
-            output_tokens=output_tokens,
-            cost=reported,
-            estimated=usage is None,
-        )
+        yield prices.closing_completion(request.model, finish_reason, usage, produced)
 
 
 def _client() -> Any:

@@ -17,6 +17,8 @@ import functools
 import math
 from typing import Any
 
+from .base import Completion
+
 __all__ = ["cost_usd", "price_per_token", "reported_cost", "warm"]
 
 # litellm's provider prefixes -> genai-prices' provider ids (where they differ or are known).
@@ -77,6 +79,32 @@ def reported_cost(usage: Any) -> float | None:
         return None
     value = float(value)
     return value if math.isfinite(value) and value >= 0 else None
+
+
+def closing_completion(
+    model: str, finish_reason: str, usage: Any, produced: int, reported: float | None = None
+) -> Completion:
+    """A real-model stream's last item: the provider's usage (an OpenAI-style dict or object) and the
+    cost it reported (``reported``, else ``usage.cost``) where it sent them; else the deltas counted
+    here (``produced``) and the price from this module, marked ``estimated`` when no usage came."""
+
+    def count(name: str) -> int:
+        value = usage.get(name) if isinstance(usage, dict) else getattr(usage, name, 0)
+        return int(value or 0)
+
+    input_tokens = count("prompt_tokens") if usage is not None else 0
+    output_tokens = (count("completion_tokens") if usage is not None else 0) or produced
+    if reported is None and usage:
+        reported = reported_cost(usage)
+    if reported is None:
+        reported = cost_usd(model, input_tokens, output_tokens)
+    return Completion(
+        finish_reason=finish_reason,
+        input_tokens=input_tokens,
+        output_tokens=output_tokens,
+        cost=reported,
+        estimated=usage is None,
+    )
 
 
 @functools.lru_cache(maxsize=1024)
