@@ -148,11 +148,14 @@ class RawServer:
                 conn.settimeout(2)
                 try:
                     _read_request(conn)
-                    conn.sendall(self.response)
-                    if self.hold:
-                        self._stop.wait(self.hold)
+                    self._answer(conn)
                 except OSError:
                     pass
+
+    def _answer(self, conn: socket.socket) -> None:
+        conn.sendall(self.response)
+        if self.hold:
+            self._stop.wait(self.hold)
 
     def __enter__(self) -> RawServer:
         self.thread.start()
@@ -204,19 +207,7 @@ class DripServer(RawServer):
         self.drip = drip
         self.interval = interval
 
-    def _serve(self) -> None:
-        self.sock.settimeout(0.05)
-        while not self._stop.is_set():
-            try:
-                conn, _ = self.sock.accept()
-            except (TimeoutError, OSError):
-                continue
-            with conn:
-                conn.settimeout(2)
-                try:
-                    _read_request(conn)
-                    conn.sendall(self.response)
-                    while not self._stop.wait(self.interval):
-                        conn.sendall(self.drip)
-                except OSError:
-                    pass
+    def _answer(self, conn: socket.socket) -> None:
+        conn.sendall(self.response)
+        while not self._stop.wait(self.interval):
+            conn.sendall(self.drip)
