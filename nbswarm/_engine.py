@@ -128,13 +128,13 @@ def messages_for(agent: Agent, task: str, history: History) -> list[dict[str, st
     return messages
 
 
-def plan_run(plan: Plan, task: str, recorder: Sink | None = None) -> Run:
+def plan_run(plan: Plan, task: str, recorder: Sink | None = None, run_id: str | None = None) -> Run:
     """The (not yet started) Run of ``plan`` on ``task``, recorded by ``recorder`` if given."""
 
     async def body(run: Run) -> None:
         await execute(run, plan, task)
 
-    return Run(body, sinks=() if recorder is None else (recorder,))
+    return Run(body, run_id=run_id, sinks=() if recorder is None else (recorder,))
 
 
 async def execute(run: Run, plan: Plan, task: str) -> None:

@@ -67,13 +67,19 @@ class Runnable:
         return self._checked(run, await run)
 
     def stream(
-        self, task: str, streaming_callback: Callable[..., Any] | None = None, *, recorder: Sink | None = None
+        self,
+        task: str,
+        streaming_callback: Callable[..., Any] | None = None,
+        *,
+        recorder: Sink | None = None,
+        run_id: str | None = None,
     ) -> Run:
         """The Run of this task, not yet started: iterate it, await it, ``start()`` it, or ``result()``.
 
         Use it as ``with ... as run:`` (or ``async with``) to stop it when you leave early.
+        ``run_id`` names the run (a sweep's attempt ids); by default it is a fresh random id.
         """
-        return self._stream(task, streaming_callback, recorder, raising=False)
+        return self._stream(task, streaming_callback, recorder, raising=False, run_id=run_id)
 
     def _stream(
         self,
@@ -82,16 +88,19 @@ class Runnable:
         recorder: Sink | None,
         *,
         raising: bool,
+        run_id: str | None = None,
     ) -> Run:
         where = f"{self._label}.run"
         check.text("task", task, where, allow_empty=False)
+        if run_id is not None:
+            check.text("run_id", run_id, where, allow_empty=False)
         callback = check.callback("streaming_callback", streaming_callback, where)
         if recorder is not None and not callable(recorder):
             raise TypeError(
                 f"{where}: recorder must be a Recorder (or any sink), got {type(recorder).__name__}"
             )
         plan = self._plan()
-        run = plan_run(plan, task, recorder)
+        run = plan_run(plan, task, recorder, run_id)
         for sink in self._callback_sinks(callback):
             run.add_sink(sink)
         self._attach_display(run, plan, callback, errors=not raising)

@@ -183,3 +183,13 @@ def test_a_model_error_that_run_raises_is_said_once_by_the_exception(scripted, c
     for _ in agent.stream("x"):  # nothing raises here, so the printer is the only one to say it
         pass
     assert capsys.readouterr().out.count("the model server went away") == 1
+
+
+def test_stream_takes_the_run_id_every_event_is_stamped_with(scripted) -> None:
+    run = Agent(agent_name="A", provider=scripted(), print_on=False).stream("x", run_id="sweep-3-a2")
+    run.result()
+    assert run.run_id == "sweep-3-a2" and {event.run_id for event in run.events} == {"sweep-3-a2"}
+    assert run.metadata is not None and run.metadata.job_id == "sweep-3-a2"
+    for bad in ("", 7):
+        with pytest.raises(InvalidArgument, match="run_id"):
+            Agent(agent_name="A", provider=scripted(), print_on=False).stream("x", run_id=bad)

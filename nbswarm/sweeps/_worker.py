@@ -83,7 +83,7 @@ def worker_name() -> str:
 
 
 def build_run(make: Callable[[dict[str, Any]], Any], spec: RunSpec, cache: Any = None) -> Run:
-    """The (not started) Run of ``spec``: ``make(variant).stream(task)``, quiet, named ``spec.run_id``.
+    """The (not started) Run of ``spec``: ``make(variant).stream(task, run_id=spec.run_id)``, quiet.
 
     If ``make`` fails, or does not give an Agent or workflow, the attempt is still a run: one that
     ends ``failed`` with the error, so every attempt has a complete stream.
@@ -97,27 +97,14 @@ def build_run(make: Callable[[dict[str, Any]], Any], spec: RunSpec, cache: Any =
         _quiet(target, agents)
         if cache is not None:
             cache.install(agents)
-        run = stream(spec.task)
+        run = stream(spec.task, run_id=spec.run_id)
         if not isinstance(run, Run):
             raise TypeError(f"{type(target).__name__}.stream() did not return a Run")
     except Exception as exc:
-        run = Run(_failed_body(exc, spec))
+        run = Run(_failed_body(exc, spec), run_id=spec.run_id)
     if run.status != "pending":
         raise RuntimeError("make(variant).stream(task) gave a run that had already started")
-    _name(run, spec.run_id)
     return run
-
-
-def _name(run: Run, run_id: str) -> None:
-    """Give a not-yet-started run the attempt's id, before its first event is stamped with it.
-
-    ``stream()`` takes no run id, so the sweep renames the run it returns (the event log that
-    stamps events keeps a copy of the id where the Run has one).
-    """
-    run.run_id = run_id
-    log = getattr(run, "_log", None)
-    if log is not None and hasattr(log, "run_id"):
-        log.run_id = run_id
 
 
 def _agents_of(target: Any) -> list[Any]:
